@@ -1,0 +1,63 @@
+# mailtls.remediation: the two commands are `make run` and `make test`.
+# Both set up everything they need first (Debian packages, a virtualenv).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+VENV ?= $(CURDIR)/.venv
+PY := $(VENV)/bin/python
+BUILD := $(CURDIR)/build
+COLLECTIONS := $(BUILD)/collections
+COPY := $(COLLECTIONS)/ansible_collections/mailtls/remediation
+REPORT_DIR ?= $(CURDIR)/mailtls-report
+ANSIBLE_ENV := ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) ANSIBLE_LOCALHOST_WARNING=false \
+	ANSIBLE_INVENTORY_UNPARSED_WARNING=false PATH=$(VENV)/bin:$$PATH
+PYTEST_WORKERS ?= 2
+
+.PHONY: run test setup collection sanity lint units integration changelog-lint clean help
+
+help:
+	@echo "make run    set up, then inventory this machine into ./mailtls-report/"
+	@echo "make test   set up, then run sanity, ansible-lint, unit and integration tests"
+
+setup:
+	bash hack/bootstrap.sh
+	bash hack/ansible-test-offline.sh
+
+# A copy of the collection under ansible_collections/mailtls/remediation, made
+# of the files git knows about (tracked or not ignored), as ansible-test needs.
+collection: setup
+	rm -rf $(COPY) && mkdir -p $(COPY)
+	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+	  git ls-files -z --cached --others --exclude-standard | \
+	    while IFS= read -r -d '' f; do [ -e "$$f" ] && printf '%s\0' "$$f"; done | \
+	    rsync -a --from0 --files-from=- ./ $(COPY)/; \
+	else \
+	  rsync -a --exclude .venv --exclude build --exclude mailtls-report --exclude tests/output ./ $(COPY)/; \
+	fi
+	cd $(COPY) && git init -q && git add -A
+
+run: collection
+	$(ANSIBLE_ENV) $(VENV)/bin/ansible-playbook -i localhost, -c local \
+	  mailtls.remediation.inventory -e fleet_report_dir=$(REPORT_DIR)
+	@echo "report: $(REPORT_DIR)"; ls -1 $(REPORT_DIR)
+
+sanity: collection
+	cd $(COPY) && $(ANSIBLE_ENV) ansible-test sanity --local --python 3.11 --color no
+
+lint: collection
+	cd $(COPY) && $(ANSIBLE_ENV) ansible-lint --profile production --offline
+
+changelog-lint: setup
+	$(VENV)/bin/antsibull-changelog lint
+
+units: setup
+	$(PY) -m pytest -q -n $(PYTEST_WORKERS) tests/unit
+
+integration: collection
+	$(ANSIBLE_ENV) $(PY) -m pytest -q tests/integration/live
+
+test: setup sanity lint changelog-lint units integration
+	@echo "make test: all suites passed"
+
+clean:
+	rm -rf $(BUILD) $(REPORT_DIR) tests/output

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Prepare this machine for `make run` / `make test`: Debian packages, then a
+# virtualenv with the controller and test requirements.  Safe to re-run: it only
+# installs what is missing.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+venv=${VENV:-$here/.venv}
+python=${PYTHON:-python3}
+
+# Packages the tests drive for real: OpenSSL and GnuTLS command line tools,
+# Dovecot as the IMAP/POP3 server, the mail clients, and a browser for the report.
+debs=(openssl gnutls-bin curl git rsync
+      dovecot-core dovecot-imapd dovecot-pop3d
+      fetchmail mutt isync msmtp
+      chromium)
+if [ "${MAILTLS_SKIP_APT:-0}" != 1 ] && command -v apt-get >/dev/null; then
+  missing=()
+  for p in "${debs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "bootstrap: installing Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    # The distribution starts Dovecot on install; the tests run their own instances.
+    if command -v systemctl >/dev/null && systemctl is-active -q dovecot 2>/dev/null; then
+      systemctl stop dovecot || true
+    fi
+  fi
+fi
+
+if ! "$python" -m venv --help >/dev/null 2>&1; then
+  apt-get install -y -qq python3-venv >/dev/null
+fi
+if [ ! -x "$venv/bin/python" ]; then
+  "$python" -m venv "$venv"
+fi
+stamp="$venv/.requirements.sha"
+want=$(cat "$here/requirements.txt" "$here/tests/requirements.txt" | sha256sum | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check \
+    -r "$here/requirements.txt" -r "$here/tests/requirements.txt"
+  echo "$want" > "$stamp"
+fi

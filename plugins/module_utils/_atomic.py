@@ -1,0 +1,216 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, mailtls.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""PRIVATE: safe file reads and writes for the remediation modules.
+
+Every write here follows the same contract (DESIGN.md, "Fail closed, lose
+nothing"): read with a fingerprint, refuse to write when the file changed since
+it was read, keep a byte-for-byte backup, write a temporary file in the same
+directory with the original owner, group, mode and SELinux context, fsync, then
+rename over the original.  ``restore_backup`` is the rollback.
+
+Standard library only (target side, Python 3.8+).
+"""
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import errno
+import hashlib
+import json
+import os
+import stat
+import subprocess
+import tempfile
+import time
+
+DEFAULT_MAX_BYTES = 4 * 1024 * 1024
+BACKUP_SUFFIX = '.mailtls-backup'
+
+
+class FileChangedError(Exception):
+    """The file on disk is not the one that was read and planned against."""
+
+
+class ReadResult(object):
+    """What a read found: bytes (or None), a fingerprint, and why it failed."""
+
+    def __init__(self, path, data=None, error=None, status='read', st=None):
+        self.path = path
+        self.data = data
+        self.error = error
+        self.status = status
+        self.stat = st
+
+    @property
+    def sha256(self):
+        return sha256_bytes(self.data) if self.data is not None else None
+
+    @property
+    def exists(self):
+        return self.status != 'missing'
+
+
+def sha256_bytes(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_file(path, max_bytes=DEFAULT_MAX_BYTES):
+    """Read a file without raising: status is read, missing, unreadable or too_large."""
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            return ReadResult(path, status='missing', error='does not exist')
+        return ReadResult(path, status='unreadable', error=str(exc))
+    if not stat.S_ISREG(st.st_mode):
+        return ReadResult(path, status='unreadable', error='not a regular file', st=st)
+    if st.st_size > max_bytes:
+        return ReadResult(path, status='too_large', error='%d bytes, more than the %d byte limit' % (st.st_size, max_bytes), st=st)
+    try:
+        with open(path, 'rb') as handle:
+            data = handle.read(max_bytes + 1)
+    except (IOError, OSError) as exc:
+        return ReadResult(path, status='unreadable', error=str(exc), st=st)
+    if len(data) > max_bytes:
+        return ReadResult(path, status='too_large', error='more than the %d byte limit' % max_bytes, st=st)
+    return ReadResult(path, data=data, st=st)
+
+
+def _selinux_context(path):
+    try:
+        return os.getxattr(path, 'security.selinux')
+    except (OSError, AttributeError):
+        return None
+
+
+def _apply_selinux_context(path, context):
+    if context is None:
+        return
+    try:
+        os.setxattr(path, 'security.selinux', context)
+    except (OSError, AttributeError):
+        # Not fatal where SELinux is off; restorecon below covers policy defaults.
+        pass
+
+
+def backup_path_for(path, backup_dir=None, stamp=None):
+    stamp = stamp or time.strftime('%Y%m%dT%H%M%S', time.gmtime())
+    name = '%s.%s%s' % (os.path.basename(path), stamp, BACKUP_SUFFIX)
+    return os.path.join(backup_dir or os.path.dirname(path), name)
+
+
+def _write_temp_like(path, data, like_stat, context):
+    directory = os.path.dirname(path) or '.'
+    fd, tmp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path), suffix='.tmp', dir=directory)
+    try:
+        with os.fdopen(fd, 'wb') as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if like_stat is not None:
+            os.chmod(tmp, stat.S_IMODE(like_stat.st_mode))
+            if os.geteuid() == 0:
+                os.chown(tmp, like_stat.st_uid, like_stat.st_gid)
+        _apply_selinux_context(tmp, context)
+    except Exception:
+        _unlink_quietly(tmp)
+        raise
+    return tmp
+
+
+def _unlink_quietly(path):
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _fsync_dir(directory):
+    try:
+        fd = os.open(directory or '.', os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def atomic_replace(path, new_data, expected_sha256, backup=True, backup_dir=None, mode_if_new=0o644):
+    """Replace ``path`` with ``new_data`` if it still hashes to ``expected_sha256``.
+
+    ``expected_sha256`` is None for a file that did not exist when planned.
+    Returns the backup path (or None).  Raises FileChangedError when the file
+    moved under us; OSError for I/O failures (nothing is half-written).
+    """
+    current = read_file(path, max_bytes=max(DEFAULT_MAX_BYTES, len(new_data) * 2 + 1024))
+    if expected_sha256 is None:
+        if current.exists:
+            raise FileChangedError('%s appeared after it was read' % path)
+        like, context = None, None
+    else:
+        if current.data is None or current.sha256 != expected_sha256:
+            raise FileChangedError('%s changed since it was read (expected sha256 %s, found %s); not overwritten'
+                                   % (path, expected_sha256, current.sha256 or current.status))
+        like, context = current.stat, _selinux_context(path)
+    backup_file = None
+    if backup and current.data is not None:
+        backup_file = backup_path_for(path, backup_dir)
+        tmp_backup = _write_temp_like(backup_file, current.data, current.stat, context)
+        os.rename(tmp_backup, backup_file)
+    tmp = _write_temp_like(path, new_data, like, context)
+    if like is None:
+        os.chmod(tmp, mode_if_new)
+    try:
+        # Last look right before the rename keeps the race window to a syscall.
+        if expected_sha256 is not None and read_file(path).sha256 != expected_sha256:
+            raise FileChangedError('%s changed while the new version was being written; not overwritten' % path)
+        os.rename(tmp, path)
+    except Exception:
+        _unlink_quietly(tmp)
+        raise
+    _fsync_dir(os.path.dirname(path))
+    _restorecon(path)
+    return backup_file
+
+
+def _restorecon(path):
+    for candidate in ('/sbin/restorecon', '/usr/sbin/restorecon'):
+        if os.path.exists(candidate) and os.path.exists('/sys/fs/selinux/enforce'):
+            subprocess.call([candidate, '-F', path], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            return
+
+
+def restore_backup(path, backup_file):
+    """Put a backup back in place byte for byte; returns True if anything changed."""
+    saved = read_file(backup_file)
+    if saved.data is None:
+        raise IOError('backup %s cannot be read: %s' % (backup_file, saved.error))
+    current = read_file(path)
+    if current.data == saved.data:
+        return False
+    like = current.stat if current.stat is not None else saved.stat
+    tmp = _write_temp_like(path, saved.data, like, _selinux_context(path) if current.exists else None)
+    os.rename(tmp, path)
+    _fsync_dir(os.path.dirname(path))
+    return True
+
+
+def write_manifest(manifest_path, entries):
+    """Record what a run changed so the rollback playbook can undo exactly that."""
+    data = json.dumps({'version': 1, 'entries': entries}, indent=2, sort_keys=True).encode('utf-8')
+    directory = os.path.dirname(manifest_path)
+    if directory and not os.path.isdir(directory):
+        os.makedirs(directory, 0o700)
+    existing = read_file(manifest_path)
+    if existing.data is not None:
+        try:
+            old = json.loads(existing.data.decode('utf-8'))
+            data = json.dumps({'version': 1, 'entries': old.get('entries', []) + entries}, indent=2, sort_keys=True).encode('utf-8')
+        except ValueError:
+            pass
+    tmp = _write_temp_like(manifest_path, data, None, None)
+    os.chmod(tmp, 0o600)
+    os.rename(tmp, manifest_path)

@@ -1,30 +1,6 @@
-"""Make the repository importable as ``ansible_collections.mailtls.remediation``.
-
-ansible-test runs from a copy that already sits under that path; plain pytest
-runs from the checkout, so a throw-away tree with one symlink gives the same
-import names without installing anything.
-"""
+"""Shared pytest setup: the collection is importable under its real name."""
 import os
 import sys
-import tempfile
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def _collection_root():
-    parts = REPO.split(os.sep)
-    if parts[-3:-2] == ["ansible_collections"] and parts[-2:] == ["mailtls", "remediation"]:
-        return os.sep.join(parts[:-3])
-    root = os.path.join(tempfile.gettempdir(), "mailtls-pytest-%d" % os.getuid(), "collections")
-    link = os.path.join(root, "ansible_collections", "mailtls", "remediation")
-    if not os.path.islink(link) or os.readlink(link) != REPO:
-        os.makedirs(os.path.dirname(link), exist_ok=True)
-        tmp = link + ".%d" % os.getpid()
-        os.symlink(REPO, tmp)
-        os.replace(tmp, link)
-    return root
-
-
-COLLECTIONS_ROOT = _collection_root()
-if COLLECTIONS_ROOT not in sys.path:
-    sys.path.insert(0, COLLECTIONS_ROOT)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness.collection_root import COLLECTIONS_ROOT, REPO  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import

@@ -92,8 +92,10 @@ def decide(version, settings, builtin_seclevel=None, builtin_seclevel_source=Non
                                       note='OpenSSL does not apply this configuration: %s' % ignored))
         settings = {}
     elif not any(settings.get(k) for k in ('min', 'max', 'seclevel', 'disabled')):
-        base_evidence.append(evidence('default', path=settings.get('config_path'),
-                                      note='no system_default MinProtocol/MaxProtocol/@SECLEVEL in force: library defaults apply'))
+        note = 'no system_default MinProtocol/MaxProtocol/@SECLEVEL in force: library defaults apply'
+        if settings.get('unconfigured_note'):
+            note = '%s: %s' % (settings['unconfigured_note'], note)
+        base_evidence.append(evidence('default', path=settings.get('config_path'), note=note))
 
     if settings.get('seclevel'):
         level = settings['seclevel']['level']

@@ -207,6 +207,14 @@ def add_finding(document, finding):
     return finding
 
 
+def _unique(items):
+    seen = []
+    for item in items:
+        if item not in seen:
+            seen.append(item)
+    return seen
+
+
 def _protocol_list(protos):
     return ', '.join(PROTOCOL_LABELS[p] for p in protos)
 
@@ -220,9 +228,7 @@ def _stack_findings(stack):
     name = stack['name']
     legacy = [p for p in ('tls1_0', 'tls1_1') if protocols[p]['state'] == 'allowed']
     if legacy:
-        ev = []
-        for p in legacy:
-            ev.extend(protocols[p]['evidence'])
+        ev = _unique(e for p in legacy for e in protocols[p]['evidence'])
         conditions = sorted(set(c for p in legacy for c in protocols[p]['conditions']))
         found.append(make_finding('legacy_protocol_allowed', subject, ev, origin='rule', stack=name, protocols=_protocol_list(legacy),
                                   detail='; '.join(conditions) or None))
@@ -248,9 +254,7 @@ def _client_findings(client):
     subject = 'client:%s' % client['id']
     label = '%s (%s)' % (client.get('client', 'mail client'), client.get('path', '?'))
     states = dict((p, protocols.get(p, {}).get('state', 'unknown')) for p in PROTOCOLS)
-    ev = []
-    for p in PROTOCOLS:
-        ev.extend(protocols.get(p, {}).get('evidence', []))
+    ev = _unique(e for p in PROTOCOLS for e in protocols.get(p, {}).get('evidence', []))
     if all(states[p] == 'refused' for p in MODERN_PROTOCOLS) and any(states[p] == 'allowed' for p in LEGACY_PROTOCOLS):
         found.append(make_finding('client_pinned_below_tls12', subject, ev, origin='rule', client=label))
     else:

@@ -1,0 +1,31 @@
+"""Make the repository importable as ``ansible_collections.mailtls.remediation``.
+
+ansible-test runs from a copy that already sits under that path; plain pytest
+runs from the checkout, so a throw-away tree with one symlink gives the same
+import names (and the same ANSIBLE_COLLECTIONS_PATH for real Ansible runs)
+without installing anything.
+"""
+import os
+import sys
+import tempfile
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def collection_root():
+    parts = REPO.split(os.sep)
+    if parts[-3:-2] == ['ansible_collections'] and parts[-2:] == ['mailtls', 'remediation']:
+        return os.sep.join(parts[:-3])
+    root = os.path.join(tempfile.gettempdir(), 'mailtls-pytest-%d' % os.getuid(), 'collections')
+    link = os.path.join(root, 'ansible_collections', 'mailtls', 'remediation')
+    if not os.path.islink(link) or os.readlink(link) != REPO:
+        os.makedirs(os.path.dirname(link), exist_ok=True)
+        tmp = link + '.%d' % os.getpid()
+        os.symlink(REPO, tmp)
+        os.replace(tmp, link)
+    return root
+
+
+COLLECTIONS_ROOT = collection_root()
+if COLLECTIONS_ROOT not in sys.path:
+    sys.path.insert(0, COLLECTIONS_ROOT)

@@ -1431,10 +1431,9 @@ def _plan_chain(edits, config, chosen, min_protocol, raise_seclevel0_to):
         changed = True
     for entry in sections.get(ssl_name, []):
         if entry['key'] != 'system_default' and (entry['value'] not in sections or not sections[entry['value']]):
-            raise OpenSSLConfError('refusing to edit: %s = %s in [%s] (%s line %d) names a missing or empty section, so OpenSSL drops '
-                                   'the whole ssl module; fix that entry by hand first' % (entry['key'], entry['value'], ssl_name,
-                                                                                          entry['path'], entry['line']),
-                                   code='broken_chain', path=entry['path'], line=entry['line'])
+            msg = ('refusing to edit: %s = %s in [%s] (%s line %d) names a missing or empty section, so OpenSSL drops '
+                   'the whole ssl module; fix that entry by hand first') % (entry['key'], entry['value'], ssl_name, entry['path'], entry['line'])
+            raise OpenSSLConfError(msg, code='broken_chain', path=entry['path'], line=entry['line'])
     sd_links = [e for e in sections.get(ssl_name, []) if e['key'] == 'system_default']
     if sd_links:
         settings = sd_links[-1]['value']

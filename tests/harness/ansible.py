@@ -56,8 +56,9 @@ class ModuleRun(object):
 def run_module(name, args=None, check=False, diff=False, env=None, timeout=300):
     """Run ``mailtls.remediation.<name>`` against localhost; returns a ModuleRun."""
     fqcn = name if '.' in name else 'mailtls.remediation.%s' % name
-    cmd = [os.path.join(BIN, 'ansible'), 'localhost', '-i', 'localhost,', '-c', 'local', '-m', fqcn,
-           '-a', json.dumps(args or {})]
+    cmd = [os.path.join(BIN, 'ansible'), 'localhost', '-i', 'localhost,', '-c', 'local', '-m', fqcn]
+    if args:
+        cmd.extend(['-a', json.dumps(args)])
     if check:
         cmd.append('--check')
     if diff:

@@ -1,0 +1,13 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, mailtls.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Controller side of system_tls: the same task name on Linux and Windows."""
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.mailtls.remediation.plugins.plugin_utils._dispatch import PlatformDispatchAction
+
+
+class ActionModule(PlatformDispatchAction):
+    module_name = 'mailtls.remediation.system_tls'
+    windows_handler = 'run_system_tls'

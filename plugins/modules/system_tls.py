@@ -1,0 +1,373 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, mailtls.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: system_tls
+short_description: Require TLS 1.2 or newer in the system TLS policy, with validation and rollback
+version_added: 0.1.0
+description:
+  - Sets the system-wide TLS policy that mail clients inherit.
+  - On Linux without crypto-policies it edits the OpenSSL configuration in place (adding the
+    C(openssl_conf) -> C(ssl_conf) -> C(system_default) chain where it is missing, inside the existing
+    sections, never as a second C(openssl_conf) line) and, when legacy protocols are to be refused,
+    adds C(disabled-version) lines to the GnuTLS system configuration. Every other byte of the files
+    is kept.
+  - On Linux with crypto-policies (RHEL, Fedora and relatives) it changes the policy with
+    C(update-crypto-policies), keeping subpolicies, and never edits the generated back-end files.
+  - B(Fails closed.) Before a new OpenSSL file counts, a real C(openssl s_client) using it must fail
+    against a loopback TLS 1.0-only server with RSA key exchange and succeed against a loopback
+    TLS 1.2 server, both started by the module on 127.0.0.1 for a few seconds. A GnuTLS file must load
+    with C(GNUTLS_SYSTEM_PRIORITY_FAIL_ON_INVALID=1) and behave the same way. If validation fails,
+    the original files stay untouched and the task fails with the reason. Check mode validates too,
+    so it predicts a real run exactly.
+  - Files are replaced atomically (temporary file in the same directory, fsync, rename) with their
+    owner, group, mode and SELinux context, after a byte-for-byte backup; a file that changed since
+    it was read is not overwritten.
+  - Services that loaded the old policy keep it until restarted; the module reports that and never
+    restarts anything.
+  - On Windows the same task name applies the policy to SChannel, .NET, WinHTTP and WinINet (see the
+    collection's Windows guide).
+author:
+  - mailtls.remediation contributors (@mailtls)
+options:
+  min_protocol:
+    description:
+      - The lowest protocol to allow when O(mode=enforce_minimum).
+    type: str
+    choices: [TLSv1.2, TLSv1.3]
+    default: TLSv1.2
+  mode:
+    description:
+      - V(enforce_minimum) refuses every protocol below O(min_protocol).
+      - V(ensure_tls12) only makes sure TLS 1.2 is enabled (removes limits that block it) and leaves
+        older protocols alone.
+    type: str
+    choices: [enforce_minimum, ensure_tls12]
+    default: enforce_minimum
+  openssl_conf:
+    description:
+      - The OpenSSL configuration file to manage. Default is the one OpenSSL uses (C(OPENSSL_CONF),
+        else C(OPENSSLDIR/openssl.cnf) from C(openssl version -d)).
+    type: path
+  gnutls:
+    description:
+      - Also manage the GnuTLS system configuration (Debian's mutt and msmtp use GnuTLS, not OpenSSL).
+    type: bool
+    default: true
+  gnutls_config:
+    description:
+      - The GnuTLS system configuration file.
+    type: path
+    default: /etc/gnutls/config
+  backup:
+    description:
+      - Keep a byte-for-byte copy of each file before it is replaced, next to it.
+    type: bool
+    default: true
+  state:
+    description:
+      - V(present) applies the policy.
+      - V(rollback) restores the backups given in O(backup_files), or those recorded by the last run
+        in O(state_dir).
+    type: str
+    choices: [present, rollback]
+    default: present
+  backup_files:
+    description:
+      - With O(state=rollback), the backups to restore.
+    type: list
+    elements: dict
+    suboptions:
+      path:
+        description: The file to restore.
+        type: path
+        required: true
+      backup:
+        description: The backup to restore it from.
+        type: path
+        required: true
+  state_dir:
+    description:
+      - Where the module records what it changed, for O(state=rollback) and the rollback playbook.
+    type: path
+    default: /var/lib/mailtls-remediation
+  validation_timeout:
+    description:
+      - Upper bound, in seconds, for each live validation handshake.
+    type: int
+    default: 20
+  dotnet:
+    description:
+      - Windows only. Also set C(SchUseStrongCrypto) and C(SystemDefaultTlsVersions) for .NET 2.0/3.5
+        and 4.x, in the 64-bit and 32-bit registry views.
+    type: bool
+    default: true
+  winhttp:
+    description:
+      - Windows only. Also set WinHTTP C(DefaultSecureProtocols) in both registry views.
+    type: bool
+    default: true
+  wininet:
+    description:
+      - Windows only. Also set WinINet C(SecureProtocols) for the machine.
+    type: bool
+    default: true
+  force_guards:
+    description:
+      - Windows only. Lockout guards to override deliberately, by id (V(os_tls12_unsupported),
+        V(tls12_prerequisites_missing), V(tls12_unusable_after_change), V(winrm_https_protocol_removed)).
+        A guard that fires says which id to list here.
+    type: list
+    elements: str
+    default: []
+  backup_dir:
+    description:
+      - Windows only. Where the backup of the registry values is kept on the host.
+        Default is C(%ProgramData%\mailtls\backups).
+    type: path
+  backup_file:
+    description:
+      - Windows only. With O(state=rollback), the registry backup to restore (default the latest).
+    type: path
+  _plan:
+    description:
+      - Internal. Set by the collection's action plugin on Windows hosts; never set it yourself.
+    type: dict
+attributes:
+  check_mode:
+    support: full
+    description: Plans and validates, writes nothing.
+  diff_mode:
+    support: full
+    description: Shows each file's change (or the crypto policy change) as a unified diff.
+  platform:
+    description: Linux runs the Python module; Windows runs the PowerShell module through the same action plugin.
+    support: full
+    platforms: [posix, windows]
+notes:
+  - Needs the C(openssl) command on Linux to validate; C(gnutls-cli) to validate GnuTLS changes
+    (without it the GnuTLS file is only checked by the collection's own parser, and a warning says so).
+  - OpenSSL 1.0.x has no C(MinProtocol); the module refuses O(mode=enforce_minimum) there and says
+    what is possible on that host. OpenSSL 0.9.8 cannot do TLS 1.2 at all.
+seealso:
+  - module: mailtls.remediation.tls_facts
+  - module: mailtls.remediation.tls_probe
+'''
+
+EXAMPLES = r'''
+- name: Require TLS 1.2 or newer system-wide (check first)
+  mailtls.remediation.system_tls:
+    min_protocol: TLSv1.2
+  check_mode: true
+  diff: true
+
+- name: Only make sure TLS 1.2 is enabled, leave legacy protocols alone
+  mailtls.remediation.system_tls:
+    mode: ensure_tls12
+
+- name: Apply, keep the result for a rollback
+  mailtls.remediation.system_tls:
+  register: tls_change
+
+- name: Roll back exactly that change
+  mailtls.remediation.system_tls:
+    state: rollback
+    backup_files: "{{ tls_change.backup_files }}"
+'''
+
+RETURN = r'''
+changed:
+  description: Whether files or the crypto policy changed (or would change in check mode).
+  returned: always
+  type: bool
+files:
+  description: The files the module manages and what happened to each.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{path: /etc/ssl/openssl.cnf, kind: openssl, changed: true, before_sha256: 7ae8ca..., after_sha256: 41c0d2...}]
+backup_files:
+  description: Backups taken, as C(path)/C(backup) pairs; pass them to O(state=rollback).
+  returned: always
+  type: list
+  elements: dict
+validation:
+  description: The live handshake checks of each candidate file.
+  returned: when a file was planned
+  type: list
+  elements: dict
+crypto_policy:
+  description: The crypto policy before and after, on crypto-policies systems.
+  returned: when crypto-policies is in use
+  type: dict
+restart_required:
+  description: Whether running services must be restarted to pick up the new policy.
+  returned: always
+  type: bool
+reboot_required:
+  description: Per part, whether a reboot is needed (never on Linux; kept for the same shape as Windows).
+  returned: always
+  type: dict
+'''
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.mailtls.remediation.plugins.module_utils import _linux_system_tls as policy
+from ansible_collections.mailtls.remediation.plugins.module_utils._atomic import (
+    FileChangedError,
+    atomic_replace,
+    read_file,
+    sha256_bytes,
+    restore_backup,
+    write_manifest,
+)
+from ansible_collections.mailtls.remediation.plugins.module_utils._gnutls_conf import GnuTLSConfError
+from ansible_collections.mailtls.remediation.plugins.module_utils._openssl_conf import encode_lossless, OpenSSLConfError
+
+MANIFEST = 'system_tls.json'
+
+
+def _manifest_path(params):
+    return os.path.join(params['state_dir'], MANIFEST)
+
+
+def rollback(module):
+    pairs = module.params['backup_files']
+    if not pairs:
+        manifest = read_file(_manifest_path(module.params))
+        if manifest.data is None:
+            module.fail_json(msg='no backup_files given and no record of a previous run in %s' % _manifest_path(module.params))
+        import json
+        entries = json.loads(manifest.data.decode('utf-8')).get('entries', [])
+        last_run = entries[-1]['run'] if entries else None
+        pairs = [e for e in entries if e.get('run') == last_run and e.get('backup')]
+    files, changed = [], False
+    for pair in pairs:
+        backup = read_file(pair['backup'])
+        if backup.data is None:
+            module.fail_json(msg='backup %s for %s cannot be read: %s' % (pair['backup'], pair['path'], backup.error))
+        current = read_file(pair['path'])
+        differs = current.data != backup.data
+        diff = {'before_header': pair['path'], 'after_header': pair['path'],
+                'before': (current.data or b'').decode('utf-8', 'replace'), 'after': backup.data.decode('utf-8', 'replace')}
+        if differs and not module.check_mode:
+            try:
+                restore_backup(pair['path'], pair['backup'])
+            except (IOError, OSError) as exc:
+                module.fail_json(msg='restoring %s from %s failed: %s' % (pair['path'], pair['backup'], exc))
+        changed = changed or differs
+        files.append({'path': pair['path'], 'backup': pair['backup'], 'changed': differs, 'diff': diff})
+    module.exit_json(changed=changed, files=files, backup_files=[], restart_required=changed,
+                     reboot_required={'openssl': False, 'gnutls': False},
+                     diff=[f['diff'] for f in files if f['changed']])
+
+
+def apply_crypto_policy(module, result):
+    current = policy.current_crypto_policy()
+    target = policy.plan_crypto_policy(current, module.params['mode'], module.params['min_protocol'])
+    result['crypto_policy'] = {'before': current, 'after': target or current}
+    if target is None:
+        return
+    result['changed'] = True
+    result['restart_required'] = True
+    result['diff'].append({'before_header': policy.CRYPTO_POLICIES_CONFIG, 'after_header': policy.CRYPTO_POLICIES_CONFIG,
+                           'before': (current or '') + '\n', 'after': target + '\n'})
+    if module.check_mode:
+        return
+    rc, out, err = module.run_command(['update-crypto-policies', '--set', target])
+    if rc != 0:
+        module.fail_json(msg='update-crypto-policies --set %s failed: %s' % (target, (err or out).strip()), **result)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            min_protocol=dict(type='str', choices=['TLSv1.2', 'TLSv1.3'], default='TLSv1.2'),
+            mode=dict(type='str', choices=list(policy.MODES), default='enforce_minimum'),
+            openssl_conf=dict(type='path'),
+            gnutls=dict(type='bool', default=True),
+            gnutls_config=dict(type='path', default='/etc/gnutls/config'),
+            backup=dict(type='bool', default=True),
+            state=dict(type='str', choices=['present', 'rollback'], default='present'),
+            backup_files=dict(type='list', elements='dict', options=dict(
+                path=dict(type='path', required=True),
+                backup=dict(type='path', required=True),
+            )),
+            state_dir=dict(type='path', default='/var/lib/mailtls-remediation'),
+            validation_timeout=dict(type='int', default=20),
+            # Windows-only options share the task name; the Linux module accepts and ignores them.
+            dotnet=dict(type='bool', default=True),
+            winhttp=dict(type='bool', default=True),
+            wininet=dict(type='bool', default=True),
+            force_guards=dict(type='list', elements='str', default=[]),
+            backup_dir=dict(type='path'),
+            backup_file=dict(type='path'),
+            _plan=dict(type='dict'),
+        ),
+        supports_check_mode=True,
+    )
+    if module.params['state'] == 'rollback':
+        rollback(module)
+    params = module.params
+    result = dict(changed=False, files=[], backup_files=[], validation=[], diff=[], restart_required=False,
+                  reboot_required={'openssl': False, 'gnutls': False})
+    try:
+        binary, version, config_path = policy.locate_openssl(config_path=params['openssl_conf'])
+        result['openssl'] = {'binary': binary, 'version': '.'.join(str(v) for v in version), 'config_file': config_path}
+        if policy.crypto_policies_active() and params['openssl_conf'] is None:
+            apply_crypto_policy(module, result)
+            module.exit_json(**result)
+        policy.check_version(version, params['mode'])
+        edits = policy.plan_openssl(config_path, params['min_protocol'], params['mode'])
+        if params['gnutls'] and (os.path.exists(params['gnutls_config']) or policy.gnutls_present()):
+            edits.extend(policy.plan_gnutls(params['gnutls_config'], params['mode'], params['min_protocol']))
+    except (policy.PolicyError, OpenSSLConfError, GnuTLSConfError) as exc:
+        module.fail_json(msg=str(exc), **result)
+
+    for edit in edits:
+        result['files'].append({'path': edit.path, 'kind': edit.kind, 'changed': True, 'before_sha256': edit.sha256,
+                                'after_sha256': sha256_bytes(encode_lossless(edit.after))})
+        result['diff'].append(edit.as_diff())
+    if not edits:
+        module.exit_json(**result)
+
+    result['validation'] = policy.validate(edits, params['mode'], binary, timeout=params['validation_timeout'])
+    failed = [v for v in result['validation'] if not v['ok']]
+    if failed:
+        module.fail_json(msg='validation failed, nothing was changed: %s' % '; '.join(
+            '%s: %s' % (v['path'], v['details'].get('error')) for v in failed), **result)
+    for item in result['validation']:
+        if item['details'].get('warning'):
+            module.warn(item['details']['warning'])
+    result['changed'] = True
+    result['restart_required'] = True
+    if module.check_mode:
+        module.exit_json(**result)
+
+    run_id = '%s-%d' % (module.params['mode'], os.getpid())
+    manifest = []
+    for edit in edits:
+        try:
+            backup = atomic_replace(edit.path, encode_lossless(edit.after), edit.sha256, backup=params['backup'])
+        except FileChangedError as exc:
+            module.fail_json(msg=str(exc), **result)
+        except (IOError, OSError) as exc:
+            module.fail_json(msg='writing %s failed: %s' % (edit.path, exc), **result)
+        if backup:
+            result['backup_files'].append({'path': edit.path, 'backup': backup})
+        manifest.append({'run': run_id, 'path': edit.path, 'backup': backup, 'kind': edit.kind, 'existed': edit.sha256 is not None})
+    try:
+        write_manifest(_manifest_path(params), manifest)
+    except (IOError, OSError) as exc:
+        module.warn('could not record the change in %s: %s' % (_manifest_path(params), exc))
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,1 @@
+"""Test harness: real servers on the loopback interface for the live tests."""

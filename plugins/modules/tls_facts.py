@@ -20,7 +20,7 @@ description:
   - On Linux the OpenSSL configuration chain (C(openssl_conf) -> C(ssl_conf) -> C(system_default),
     including C(.include) files and directories) is followed as OpenSSL does, so a setting that OpenSSL
     silently ignores (a misspelt value, a broken chain, a second C(openssl_conf) line, a syntax error)
-    is reported as a finding: such files fail open.
+    is reported as a finding, because such files fail open.
   - Mail client configurations of every local user are inventoried too (see O(gather)).
   - Findings carry a stable id, a severity, the evidence and the fix; the host verdict is one of
     C(compliant), C(at_risk), C(will_fail) and C(unknown), computed by the same rules on every platform.
@@ -131,12 +131,8 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.mailtls.remediation.plugins.module_utils import _linux_tls
+from ansible_collections.mailtls.remediation.plugins.module_utils import _mail_clients
 from ansible_collections.mailtls.remediation.plugins.module_utils._posture import evaluate, new_document
-
-try:
-    from ansible_collections.mailtls.remediation.plugins.module_utils import _mail_clients
-except ImportError:  # pragma: no cover - only while the mail client inventory is absent
-    _mail_clients = None
 
 
 def main():
@@ -153,7 +149,7 @@ def main():
     started = time.time()
     document = new_document('linux', _linux_tls.hostname())
     _linux_tls.gather_all(document, module.params)
-    if 'clients' in module.params['gather'] and _mail_clients is not None:
+    if 'clients' in module.params['gather']:
         _mail_clients.gather_mail_clients(document, users=module.params['users'], script_paths=module.params['script_paths'])
     evaluate(document)
     duration = round((time.time() - started) * 1000.0, 1)

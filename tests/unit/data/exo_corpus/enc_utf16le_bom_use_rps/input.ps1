@@ -1,0 +1,2 @@
+Connect-ExchangeOnline -UserPrincipalName admin@contoso.com -UseRPSSession
+Get-Mailbox

@@ -1,0 +1,5 @@
+$help = @"
+Old way:
+  Connect-ExchangeOnline -UseRPSSession
+"@
+Write-Output $help

@@ -1,0 +1,3 @@
+#Requires -Modules @{ ModuleName = 'ExchangeOnlineManagement'; ModuleVersion = '3.0.0' }
+$ProxyOptions = New-PSSessionOption -ProxyAccessType IEConfig
+Connect-ExchangeOnline -Credential $Credential -ShowBanner:$false

@@ -1,0 +1,2 @@
+#Requires -Modules @{ ModuleName = 'ExchangeOnlineManagement'; ModuleVersion = '3.0.0' }
+Connect-ExchangeOnline -ExchangeEnvironmentName O365GermanyCloud -Credential $UserCredential -ShowBanner:$false

@@ -150,6 +150,9 @@ def atomic_replace(path, new_data, expected_sha256, backup=True, backup_dir=None
         if current.exists:
             raise FileChangedError('%s appeared after it was read' % path)
         like, context = None, None
+        parent = os.path.dirname(path)
+        if parent and not os.path.isdir(parent):
+            os.makedirs(parent, 0o755)
     else:
         if current.data is None or current.sha256 != expected_sha256:
             raise FileChangedError('%s changed since it was read (expected sha256 %s, found %s); not overwritten'
@@ -181,6 +184,23 @@ def _restorecon(path):
         if os.path.exists(candidate) and os.path.exists('/sys/fs/selinux/enforce'):
             subprocess.call([candidate, '-F', path], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             return
+
+
+def remove_created(path, expected_sha256):
+    """Undo the creation of a file: remove it if it is still exactly what was written.
+
+    Returns True if removed, False if it was already gone; raises
+    FileChangedError if someone changed it since.
+    """
+    current = read_file(path)
+    if not current.exists:
+        return False
+    if current.sha256 != expected_sha256:
+        raise FileChangedError('%s was created by the change but has been modified since (sha256 %s); not removed'
+                               % (path, current.sha256 or current.status))
+    os.unlink(path)
+    _fsync_dir(os.path.dirname(path))
+    return True
 
 
 def restore_backup(path, backup_file):

@@ -72,8 +72,8 @@ options:
   state:
     description:
       - V(present) applies the policy.
-      - V(rollback) restores the backups given in O(backup_files), or those recorded by the last run
-        in O(state_dir).
+      - V(rollback) restores the backups given in O(backup_files) and removes the O(created_files), or
+        undoes what the last run recorded in O(state_dir).
     type: str
     choices: [present, rollback]
     default: present
@@ -90,6 +90,21 @@ options:
       backup:
         description: The backup to restore it from.
         type: path
+        required: true
+  created_files:
+    description:
+      - With O(state=rollback), files the change created (they did not exist before), to remove
+        again. Each is removed only if it is still exactly what the change wrote.
+    type: list
+    elements: dict
+    suboptions:
+      path:
+        description: The file to remove.
+        type: path
+        required: true
+      sha256:
+        description: The SHA-256 of the content the change wrote.
+        type: str
         required: true
   state_dir:
     description:
@@ -196,6 +211,11 @@ backup_files:
   returned: always
   type: list
   elements: dict
+created_files:
+  description: Files that did not exist before, as C(path)/C(sha256) pairs; pass them to O(state=rollback).
+  returned: always
+  type: list
+  elements: dict
 validation:
   description: The live handshake checks of each candidate file.
   returned: when a file was planned
@@ -215,6 +235,7 @@ reboot_required:
   type: dict
 '''
 
+import json
 import os
 
 from ansible.module_utils.basic import AnsibleModule
@@ -223,6 +244,7 @@ from ansible_collections.mailtls.remediation.plugins.module_utils._atomic import
     FileChangedError,
     atomic_replace,
     read_file,
+    remove_created,
     sha256_bytes,
     restore_backup,
     write_manifest,
@@ -237,33 +259,56 @@ def _manifest_path(params):
     return os.path.join(params['state_dir'], MANIFEST)
 
 
+def _last_run_from_manifest(params):
+    manifest = read_file(_manifest_path(params))
+    if manifest.data is None:
+        return None
+    entries = json.loads(manifest.data.decode('utf-8')).get('entries', [])
+    last_run = entries[-1]['run'] if entries else None
+    entries = [e for e in entries if e.get('run') == last_run]
+    return ([{'path': e['path'], 'backup': e['backup']} for e in entries if e.get('backup')],
+            [{'path': e['path'], 'sha256': e['sha256']} for e in entries if not e.get('existed')])
+
+
 def rollback(module):
-    pairs = module.params['backup_files']
-    if not pairs:
-        manifest = read_file(_manifest_path(module.params))
-        if manifest.data is None:
-            module.fail_json(msg='no backup_files given and no record of a previous run in %s' % _manifest_path(module.params))
-        import json
-        entries = json.loads(manifest.data.decode('utf-8')).get('entries', [])
-        last_run = entries[-1]['run'] if entries else None
-        pairs = [e for e in entries if e.get('run') == last_run and e.get('backup')]
+    restores, removals = module.params['backup_files'] or [], module.params['created_files'] or []
+    if not restores and not removals:
+        recorded = _last_run_from_manifest(module.params)
+        if recorded is None:
+            module.fail_json(msg='no backup_files or created_files given and no record of a previous run in %s' % _manifest_path(module.params))
+        restores, removals = recorded
     files, changed = [], False
-    for pair in pairs:
+    for pair in restores:
         backup = read_file(pair['backup'])
         if backup.data is None:
             module.fail_json(msg='backup %s for %s cannot be read: %s' % (pair['backup'], pair['path'], backup.error))
         current = read_file(pair['path'])
         differs = current.data != backup.data
-        diff = {'before_header': pair['path'], 'after_header': pair['path'],
-                'before': (current.data or b'').decode('utf-8', 'replace'), 'after': backup.data.decode('utf-8', 'replace')}
         if differs and not module.check_mode:
             try:
                 restore_backup(pair['path'], pair['backup'])
             except (IOError, OSError) as exc:
                 module.fail_json(msg='restoring %s from %s failed: %s' % (pair['path'], pair['backup'], exc))
         changed = changed or differs
-        files.append({'path': pair['path'], 'backup': pair['backup'], 'changed': differs, 'diff': diff})
-    module.exit_json(changed=changed, files=files, backup_files=[], restart_required=changed,
+        files.append({'path': pair['path'], 'backup': pair['backup'], 'changed': differs,
+                      'diff': {'before_header': pair['path'], 'after_header': pair['path'],
+                               'before': (current.data or b'').decode('utf-8', 'replace'), 'after': backup.data.decode('utf-8', 'replace')}})
+    for item in removals:
+        current = read_file(item['path'])
+        exists = current.exists
+        if exists and current.sha256 != item['sha256']:
+            module.fail_json(msg='%s was created by the change but has been modified since; not removed' % item['path'])
+        if exists and not module.check_mode:
+            try:
+                remove_created(item['path'], item['sha256'])
+            except (FileChangedError, IOError, OSError) as exc:
+                module.fail_json(msg='removing %s failed: %s' % (item['path'], exc))
+        changed = changed or exists
+        files.append({'path': item['path'], 'removed': exists, 'changed': exists,
+                      'diff': {'before_header': item['path'], 'after_header': '/dev/null',
+                               'before': (current.data or b'').decode('utf-8', 'replace'), 'after': ''}})
+    module.exit_json(changed=changed, files=[dict((k, v) for k, v in f.items() if k != 'diff') for f in files],
+                     backup_files=[], created_files=[], restart_required=changed,
                      reboot_required={'openssl': False, 'gnutls': False},
                      diff=[f['diff'] for f in files if f['changed']])
 
@@ -299,6 +344,10 @@ def main():
                 path=dict(type='path', required=True),
                 backup=dict(type='path', required=True),
             )),
+            created_files=dict(type='list', elements='dict', options=dict(
+                path=dict(type='path', required=True),
+                sha256=dict(type='str', required=True),
+            )),
             state_dir=dict(type='path', default='/var/lib/mailtls-remediation'),
             validation_timeout=dict(type='int', default=20),
             # Windows-only options share the task name; the Linux module accepts and ignores them.
@@ -315,7 +364,7 @@ def main():
     if module.params['state'] == 'rollback':
         rollback(module)
     params = module.params
-    result = dict(changed=False, files=[], backup_files=[], validation=[], diff=[], restart_required=False,
+    result = dict(changed=False, files=[], backup_files=[], created_files=[], validation=[], diff=[], restart_required=False,
                   reboot_required={'openssl': False, 'gnutls': False})
     try:
         binary, version, config_path = policy.locate_openssl(config_path=params['openssl_conf'])
@@ -359,9 +408,13 @@ def main():
             module.fail_json(msg=str(exc), **result)
         except (IOError, OSError) as exc:
             module.fail_json(msg='writing %s failed: %s' % (edit.path, exc), **result)
+        written = sha256_bytes(encode_lossless(edit.after))
         if backup:
             result['backup_files'].append({'path': edit.path, 'backup': backup})
-        manifest.append({'run': run_id, 'path': edit.path, 'backup': backup, 'kind': edit.kind, 'existed': edit.sha256 is not None})
+        if edit.sha256 is None:
+            result['created_files'].append({'path': edit.path, 'sha256': written})
+        manifest.append({'run': run_id, 'path': edit.path, 'backup': backup, 'kind': edit.kind, 'existed': edit.sha256 is not None,
+                         'sha256': written})
     try:
         write_manifest(_manifest_path(params), manifest)
     except (IOError, OSError) as exc:

@@ -132,12 +132,26 @@ def test_system_tls_check_real_idempotent_probe_and_rollback(mail_servers, confi
     assert doc['verdict']['status'] == 'compliant', doc['findings']
 
     # Rollback restores both files byte for byte, and a second rollback changes nothing.
-    back = run_module('system_tls', {'state': 'rollback', 'backup_files': real['backup_files'], 'state_dir': args['state_dir']})
+    undo = {'state': 'rollback', 'backup_files': real['backup_files'], 'created_files': real['created_files'], 'state_dir': args['state_dir']}
+    back = run_module('system_tls', undo)
     assert not back.failed and back['changed'] is True, back.output
     assert openssl_copy.read_bytes() == original
     if gnutls_original is not None:
         assert gnutls_copy.read_bytes() == gnutls_original
-    assert run_module('system_tls', {'state': 'rollback', 'backup_files': real['backup_files'], 'state_dir': args['state_dir']})['changed'] is False
+    else:
+        assert not gnutls_copy.exists(), 'a GnuTLS file the change created is removed again'
+    assert run_module('system_tls', undo)['changed'] is False
+
+
+def test_rollback_from_the_record_of_the_last_run(config_copies):
+    openssl_copy, gnutls_copy = config_copies
+    original = openssl_copy.read_bytes()
+    args = {'openssl_conf': str(openssl_copy), 'gnutls_config': str(gnutls_copy), 'state_dir': str(openssl_copy.parent / 'state')}
+    assert run_module('system_tls', args)['changed'] is True
+    assert openssl_copy.read_bytes() != original
+    back = run_module('system_tls', {'state': 'rollback', 'state_dir': args['state_dir']})
+    assert not back.failed and back['changed'] is True, back.output
+    assert openssl_copy.read_bytes() == original
 
 
 def test_system_tls_fails_closed_when_the_candidate_breaks_tls12(tmp_path):

@@ -39,9 +39,14 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 stamp="$venv/.requirements.sha"
 want=$(cat "$here/requirements.txt" "$here/tests/requirements.txt" | sha256sum | cut -d' ' -f1)
+# This machine's pip configuration names local mirrors that may be absent; their
+# "Location ... is ignored" warnings are noise, everything else is shown.
+quiet() { grep -v "is ignored: it is neither a file nor a directory" || true; }
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  "$venv/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip
+  echo "bootstrap: installing Python requirements into $venv"
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip 2>&1 | quiet
   "$venv/bin/python" -m pip install -q --disable-pip-version-check \
-    -r "$here/requirements.txt" -r "$here/tests/requirements.txt"
+    -r "$here/requirements.txt" -r "$here/tests/requirements.txt" 2>&1 | quiet
+  "$venv/bin/python" -c 'import ansible, ansible_collections.ansible.windows, tree_sitter_pwsh, jsonschema'
   echo "$want" > "$stamp"
 fi

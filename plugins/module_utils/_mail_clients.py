@@ -511,9 +511,19 @@ def _clean_settings(settings):
     return out
 
 
+def _library_stack(document, library):
+    """The posture stack that decides for a client's TLS library."""
+    if not library:
+        return None
+    if library == 'schannel':
+        # Applications are SChannel *clients*: the client side decides for them.
+        return _posture.stack_by_id(document, 'schannel_client') or _posture.stack_by_id(document, 'schannel')
+    return _posture.stack_by_id(document, library)
+
+
 def build_client(document, client, user, path, entry, info, extra_settings=None):
     library = info.get('library')
-    stack = _posture.stack_by_id(document, library) if library else None
+    stack = _library_stack(document, library)
     settings = _clean_settings(entry.get('settings'))
     settings['entry'] = entry.get('name')
     settings['library_source'] = info.get('library_source')
@@ -968,7 +978,7 @@ def clients_from_windows_raw(raw, document=None):
     records = []
     handlers = raw.get('mail_handlers') or {}
     handler_names = list(handlers.get('names') or [])
-    schannel = _posture.stack_by_id(doc, 'schannel')
+    schannel = _library_stack(doc, 'schannel')
     for index, outlook in enumerate(raw.get('outlook') or []):
         entry = mf.new_entry('Outlook', None)
         for proto in mf.PROTOS:

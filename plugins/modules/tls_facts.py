@@ -32,6 +32,9 @@ options:
     description:
       - Which parts to gather. Linux parts are V(openssl), V(crypto_policies), V(gnutls), V(nss),
         V(java), V(python) and V(clients); parts that do not apply to a host are skipped.
+      - On Windows the SChannel, .NET, WinHTTP and WinINet parts are always read; V(clients) adds the
+        installed mail clients (Outlook with version and bitness, Thunderbird installs, profiles and
+        policies, the registered mail handlers).
     type: list
     elements: str
     default: [openssl, crypto_policies, gnutls, nss, java, python, clients]
@@ -48,7 +51,7 @@ options:
   users:
     description:
       - Only inventory the mail client files of these local users. Default is every user in the
-        passwd database.
+        passwd database. Linux only; Windows reads every local profile.
     type: list
     elements: str
   script_paths:

@@ -131,7 +131,9 @@ attributes:
     support: none
   platform:
     support: full
-    description: Linux runs the Python module; Windows runs tls_probe.ps1, which adds a V(default) protocol entry per endpoint (the OS default) and ignores O(ca_path).
+    description:
+      - Linux runs the Python module; Windows runs tls_probe.ps1, which adds a V(default) protocol entry
+        per endpoint (the OS default) and ignores O(ca_path).
     platforms: [posix, windows]
 notes:
   - Network traffic goes only to the listed endpoints. Each engine runs in its own process, so a hung

@@ -10,6 +10,8 @@ and sends the plan back in one write.  Check mode never sends a write.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+from ansible_collections.mailtls.remediation.plugins.module_utils import _mail_clients
+from ansible_collections.mailtls.remediation.plugins.module_utils import _posture
 from ansible_collections.mailtls.remediation.plugins.module_utils import _windows_tls as W
 
 FACTS_MODULE = 'mailtls.remediation.tls_facts'
@@ -58,6 +60,20 @@ def _failed(result, msg, **extra):
     return out
 
 
+def add_windows_clients(document, mail_clients):
+    """Add the mail clients of the raw read to the posture and evaluate it again."""
+    if not isinstance(mail_clients, dict):
+        return document
+    try:
+        _mail_clients.clients_from_windows_raw(mail_clients, document)
+    except Exception as exc:  # pylint: disable=broad-except
+        # odd raw data must cost the client part only, never the posture
+        _posture.add_finding(document, _posture.make_finding(
+            'gather_error', 'host:mail clients', [_posture.evidence('command', note='%s: %s' % (type(exc).__name__, exc))],
+            what='the mail client inventory could not be interpreted'))
+    return _posture.evaluate(document)
+
+
 def run_tls_facts(action_plugin, task_vars):
     """tls_facts on a PowerShell host: one read, the posture built on the controller."""
     args = dict(action_plugin._task.args or {})
@@ -68,6 +84,7 @@ def run_tls_facts(action_plugin, task_vars):
     if not isinstance(raw, dict):
         return _failed(res, 'the Windows reader returned no raw data')
     document = W.posture_from_raw(raw, _hostname(task_vars))
+    add_windows_clients(document, raw.get('mail_clients'))
     out = dict((k, v) for k, v in res.items() if k not in ('invocation',))
     out['changed'] = False
     out['ansible_facts'] = {'mailtls_posture': document}

@@ -192,3 +192,33 @@ def test_ensure_tls12_leaves_legacy_alone_but_lifts_a_cap(tmp_path):
     assert protocols['tls1_2']['state'] == 'allowed'
     assert protocols['tls1_0']['state'] == 'allowed', 'ensure_tls12 must not disable legacy protocols'
     assert run_module('system_tls', args)['changed'] is False
+
+
+@pytest.mark.parametrize('name, content, finding', [
+    ('include-cycle', lambda d: 'openssl_conf = init\n.include %s/include-cycle.cnf\n[init]\nssl_conf = ssl\n' % d, 'openssl.config_problem'),
+    ('misspelt', lambda d: 'openssl_conf = i\n[i]\nssl_conf = s\n[s]\nsystem_default = sd\n[sd]\nMinProtocol = TLS1.2\n', 'openssl.invalid_value'),
+    ('second-openssl-conf', lambda d: 'openssl_conf = a\nopenssl_conf = b\n[a]\nssl_conf = s\n[s]\nsystem_default = sd\n[sd]\nMinProtocol = TLSv1.2\n',
+     'openssl.duplicate_openssl_conf'),
+    ('syntax', lambda d: 'openssl_conf = i\n[i\nssl_conf = s\n', 'openssl.config_ignored'),
+    ('not-utf8', lambda d: b'# caf\xe9\nopenssl_conf = i\n[i]\nssl_conf = s\n[s]\nsystem_default = sd\n[sd]\nMinProtocol = TLSv1.2\n', None),
+    ('huge', lambda d: '#' * (2 * 1024 * 1024) + '\n', 'openssl.config_ignored'),
+    ('directory', None, 'openssl.config_ignored'),
+])
+def test_bad_configuration_files_become_findings(tmp_path, name, content, finding):
+    path = tmp_path / ('%s.cnf' % name)
+    if content is None:
+        path.mkdir()
+    else:
+        data = content(tmp_path)
+        path.write_bytes(data if isinstance(data, bytes) else data.encode())
+    run = run_module('tls_facts', {'openssl_conf': str(path), 'gather': ['openssl']})
+    assert not run.failed, run.output
+    doc = run['ansible_facts']['mailtls_posture']
+    _validate(doc)
+    ids = [f['id'] for f in doc['findings']]
+    assert 'gather_error' not in ids, doc['findings']
+    if finding:
+        assert finding in ids, ids
+        assert any(e.get('path', '').startswith(str(tmp_path)) for f in doc['findings'] if f['id'] == finding for e in f['evidence'])
+    else:
+        assert _stack(doc, 'openssl')['protocols']['tls1_0']['state'] == 'refused', 'a Latin-1 comment does not stop OpenSSL'

@@ -8,7 +8,11 @@ __metaclass__ = type
 import copy
 import json
 import os
+import re
 
+import pytest
+
+from ansible_collections.mailtls.remediation.plugins.module_utils import _mail_clients as MC
 from ansible_collections.mailtls.remediation.plugins.module_utils import _windows_tls as W
 from ansible_collections.mailtls.remediation.plugins.plugin_utils import _windows_actions as A
 
@@ -186,3 +190,178 @@ def test_connection_info():
     assert info['https'] is True and info['transport'] == 'certificate'
     assert A.connection_info(action, {'ansible_connection': 'psrp', 'ansible_port': 5986})['https'] is True
     assert A.connection_info(action, {'ansible_connection': 'ssh'})['https'] is False
+
+
+# --- mail clients through tls_facts ------------------------------------------------------
+
+PSM1 = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'plugins', 'module_utils', '_MailTlsWinClients.psm1')
+
+
+def facts(raw):
+    action = FakeAction(raw)
+    result = A.run_tls_facts(action, HTTP_VARS)
+    assert len(action.calls) == 1 and 'raw' not in result
+    return result['ansible_facts']['mailtls_posture']
+
+
+def client(doc, client_id):
+    found = [c for c in doc['clients'] if c['id'] == client_id]
+    assert len(found) == 1, [c['id'] for c in doc['clients']]
+    return found[0]
+
+
+def allowed(record):
+    return [p for p in ('ssl3', 'tls1_0', 'tls1_1', 'tls1_2', 'tls1_3') if record['protocols'][p]['state'] == 'allowed']
+
+
+def client_findings(doc):
+    return sorted((f['id'], f['subject']) for f in doc['findings'] if f['subject'].startswith('client:'))
+
+
+def test_win11_outlook365_and_pinned_thunderbird_turn_a_compliant_host_into_will_fail():
+    raw = load('win11_hardened')
+    assert W.posture_from_raw(raw, 'win1')['verdict']['status'] == 'compliant'
+    doc = facts(raw)
+    assert [c['id'] for c in doc['clients']] == ['outlook:0', 'thunderbird:alice:0', 'thunderbird:bob:1']
+    outlook = client(doc, 'outlook:0')
+    assert outlook['library'] == 'schannel' and outlook['path'].endswith('root\\Office16\\OUTLOOK.EXE')
+    assert (outlook['settings']['version'], outlook['settings']['bitness'], outlook['settings']['source']) == ('16.0.17928.20114', 'x64', 'ClickToRun')
+    assert outlook['settings']['default_handler'] is True
+    assert outlook['settings']['mail_handlers'] == ['Microsoft Outlook', 'Mozilla Thunderbird']
+    # hardened SCHANNEL client side: Outlook gets exactly TLS 1.2 and 1.3
+    assert allowed(outlook) == ['tls1_2', 'tls1_3']
+    assert [(s['host'], s['port'], s['service']) for s in outlook['servers']] == [('outlook.office365.com', 993, 'imap'), ('smtp.office365.com', 587, 'smtp')]
+    alice = client(doc, 'thunderbird:alice:0')
+    # user.js max=1 and policies.json SSLVersionMin tls1: TLS 1.0 and nothing else
+    assert alice['user'] == 'alice' and alice['library'] == 'nss' and allowed(alice) == ['tls1_0']
+    assert alice['settings']['locked'] is True
+    bob = client(doc, 'thunderbird:bob:1')
+    # no pin of his own, but the enterprise policy lowers the minimum to TLS 1.0
+    assert allowed(bob) == ['tls1_0', 'tls1_1', 'tls1_2', 'tls1_3']
+    assert client_findings(doc) == [('client_allows_legacy', 'client:thunderbird:bob:1'), ('client_pinned_below_tls12', 'client:thunderbird:alice:0')]
+    assert doc['verdict']['status'] == 'will_fail' and doc['verdict']['reasons'] == ['client_pinned_below_tls12']
+    assert 'schannel' not in [s['id'] for s in doc['stacks']]
+
+
+def test_win11_policy_file_is_what_lowers_bobs_minimum():
+    raw = load('win11_hardened')
+    raw['mail_clients']['thunderbird']['policy_files'] = []
+    doc = facts(raw)
+    assert allowed(client(doc, 'thunderbird:bob:1')) == ['tls1_2', 'tls1_3']
+    # alice's user.js still pins TLS 1.0; without the policy her minimum is TLS 1.2: nothing is left
+    assert allowed(client(doc, 'thunderbird:alice:0')) == []
+    assert [f['id'] for f in doc['findings'] if f['subject'] == 'client:thunderbird:alice:0'] == ['client_no_usable_protocol']
+    assert ('client_allows_legacy', 'client:thunderbird:bob:1') not in client_findings(doc)
+
+
+def test_outlook_2010_on_2008r2_follows_schannel_and_is_fixed_by_system_tls():
+    raw = load('2008r2_default')
+    raw['hotfixes'] = ['KB3140245']
+    doc = facts(copy.deepcopy(raw))
+    outlook = client(doc, 'outlook:0')
+    assert (outlook['settings']['version'], outlook['settings']['bitness'], outlook['settings']['source']) == ('14.0.7268.5000', 'x86', 'MSI')
+    assert allowed(outlook) == ['ssl3', 'tls1_0']
+    assert [(s['host'], s['service']) for s in outlook['servers']] == [('outlook.office365.com', 'pop3'), ('smtp.office365.com', 'smtp')]
+    assert client_findings(doc) == [('client_pinned_below_tls12', 'client:outlook:0')]
+    assert doc['verdict']['status'] == 'will_fail' and 'client_pinned_below_tls12' in doc['verdict']['reasons']
+    # system_tls changes SCHANNEL; the next tls_facts sees Outlook on TLS 1.2
+    action = FakeAction(raw)
+    assert A.run_system_tls(action, HTTP_VARS)['changed'] is True
+    after = facts(action.raw)
+    assert allowed(client(after, 'outlook:0')) == ['tls1_2']
+    assert client_findings(after) == []
+
+
+def test_outlook_2010_on_2012r2_gets_tls12_from_the_schannel_default():
+    doc = facts(load('2012r2_default'))
+    outlook = client(doc, 'outlook:0')
+    assert allowed(outlook) == ['ssl3', 'tls1_0', 'tls1_1', 'tls1_2'] and outlook['servers'] == []
+    carol = client(doc, 'thunderbird:carol:0')
+    # HKLM\SOFTWARE\Policies\Mozilla\Thunderbird SSLVersionMin=tls1.2
+    assert allowed(carol) == ['tls1_2', 'tls1_3']
+    assert [(s['host'], s['legacy_endpoint']) for s in carol['servers']] == [('imap-legacy.office365.com', True)]
+    assert client_findings(doc) == [('client_allows_legacy', 'client:outlook:0'), ('client_exo_basic_auth', 'client:thunderbird:carol:0'),
+                                    ('client_legacy_endpoint', 'client:thunderbird:carol:0')]
+    legacy = [f for f in doc['findings'] if f['id'] == 'client_allows_legacy'][0]
+    assert 'TLS 1.0, TLS 1.1' in legacy['title']
+
+
+def test_no_client_inventory_leaves_the_posture_alone():
+    with_null = load('2008r2_default')
+    with_null['mail_clients'] = None  # 'clients' failed as a whole (the error is in raw.errors)
+    without = load('2008r2_default')
+    del without['mail_clients']  # 'clients' not in gather
+    for raw in (with_null, without):
+        doc = facts(copy.deepcopy(raw))
+        assert doc['clients'] == [] and doc == W.posture_from_raw(raw, 'win1')
+
+
+def test_a_failed_part_of_the_client_read_is_a_finding_not_a_failure():
+    raw = load('win11_hardened')
+    raw['errors'] = [{'what': 'Outlook accounts', 'where': 'HKU\\S-1-5-21-1-2-3-1104', 'message': 'Requested registry access is not allowed.'}]
+    raw['mail_clients']['outlook_accounts'] = []
+    doc = facts(raw)
+    errors = [f for f in doc['findings'] if f['id'] == 'gather_error']
+    assert [f['subject'] for f in errors] == ['host:HKU\\S-1-5-21-1-2-3-1104']
+    assert 'Outlook accounts' in errors[0]['title']
+    assert client(doc, 'outlook:0')['servers'] == [] and len(doc['clients']) == 3
+
+
+def test_fixture_sections_have_the_documented_shape():
+    shape = json.loads(MC.WINDOWS_RAW_SHAPE)
+    for name in ('win11_hardened', '2008r2_default', '2012r2_default'):
+        section = load(name)['mail_clients']
+        assert sorted(section) == sorted(shape), name
+        assert sorted(section['thunderbird']) == sorted(shape['thunderbird']), name
+        for prof in section['thunderbird_profiles']:
+            assert sorted(prof) == sorted(shape['thunderbird_profiles'][0]), name
+
+
+def _psm1():
+    with open(PSM1) as fh:
+        return fh.read()
+
+
+def test_reader_builds_every_key_of_the_shape():
+    text = _psm1()
+    for key in ('mail_handlers', 'user_mail_handlers', 'outlook', 'outlook_accounts', 'thunderbird', 'thunderbird_profiles', 'installs',
+                'policy_files', 'policy_registry', 'profiles_ini', 'prefs_js', 'user_js', 'compatibility_version', 'locked', 'bitness', 'product_ids'):
+        assert re.search(r'\b%s\s*=' % key, text), key
+
+
+def test_reader_blanks_password_preferences_line_for_line():
+    match = re.search(r"\[regex\]::Replace\(\$Text, '((?:[^']|'')*)', ''\)", _psm1())
+    pattern = match.group(1).replace("''", "'")
+    text = ('user_pref("mail.server.server1.hostname", "outlook.office365.com");\r\n'
+            'user_pref("mail.smtpserver.smtp1.password", "hunter2");\r\n'
+            "  lockPref('signon.password.x', 'hunter3');\r\n"
+            'user_pref("security.tls.version.max", 1);\n')
+    # the .NET pattern is also valid for Python's re (inline flags at the start, plain classes)
+    out = re.sub(pattern, '', text)
+    assert 'hunter' not in out and out.count('\n') == text.count('\n')
+    assert 'outlook.office365.com' in out and 'security.tls.version.max' in out
+
+
+def _validate(doc):
+    jsonschema = pytest.importorskip('jsonschema')
+    with open(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'schemas', 'posture-v1.schema.json')) as fh:
+        jsonschema.validate(doc, json.load(fh))
+
+
+def test_postures_with_clients_match_the_json_schema():
+    for name in ('win11_hardened', '2008r2_default', '2012r2_default'):
+        doc = facts(load(name))
+        assert doc['clients']
+        _validate(doc)
+
+
+def test_uninterpretable_client_data_is_a_finding_not_a_traceback():
+    raw = load('win11_hardened')
+    raw['mail_clients']['outlook'] = [42]
+    doc = facts(raw)
+    errors = [f for f in doc['findings'] if f['id'] == 'gather_error']
+    assert [f['subject'] for f in errors] == ['host:mail clients']
+    assert 'AttributeError' in errors[0]['evidence'][0]['note']
+    # the TLS stacks are still judged
+    assert doc['verdict']['status'] == 'unknown' and [s['id'] for s in doc['stacks']][:2] == ['schannel_client', 'schannel_server']
+    _validate(doc)

@@ -33,22 +33,8 @@ import tracemalloc
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def _collections_root():
-    """The same throw-away ansible_collections root as tests/conftest.py builds."""
-    parts = REPO.split(os.sep)
-    if parts[-3:-2] == ['ansible_collections'] and parts[-2:] == ['mailtls', 'remediation']:
-        return os.sep.join(parts[:-3])
-    root = os.path.join(tempfile.gettempdir(), 'mailtls-pytest-%d' % os.getuid(), 'collections')
-    link = os.path.join(root, 'ansible_collections', 'mailtls', 'remediation')
-    if not os.path.islink(link) or os.readlink(link) != REPO:
-        os.makedirs(os.path.dirname(link), exist_ok=True)
-        tmp = link + '.%d' % os.getpid()
-        os.symlink(REPO, tmp)
-        os.replace(tmp, link)
-    return root
-
-
-sys.path.insert(0, _collections_root())
+sys.path.insert(0, os.path.join(REPO, 'tests'))
+from harness.collection_root import COLLECTIONS_ROOT  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
 
 from ansible_collections.mailtls.remediation.plugins.modules import exo_script_files as walker  # noqa: E402
 from ansible_collections.mailtls.remediation.plugins.plugin_utils import exo as engine  # noqa: E402

@@ -18,7 +18,6 @@ import os
 import stat
 import subprocess
 import sys
-import tempfile
 
 import pytest
 
@@ -28,24 +27,7 @@ PLAYBOOK_BIN = os.path.join(VENV_BIN, 'ansible-playbook')
 TARGET_PYTHON = '/usr/bin/python3' if os.path.exists('/usr/bin/python3') else sys.executable
 
 
-def _collections_root():
-    """The same throw-away ansible_collections root as tests/conftest.py builds."""
-    parts = REPO.split(os.sep)
-    if parts[-3:-2] == ['ansible_collections'] and parts[-2:] == ['mailtls', 'remediation']:
-        return os.sep.join(parts[:-3])
-    root = os.path.join(tempfile.gettempdir(), 'mailtls-pytest-%d' % os.getuid(), 'collections')
-    link = os.path.join(root, 'ansible_collections', 'mailtls', 'remediation')
-    if not os.path.islink(link) or os.readlink(link) != REPO:
-        os.makedirs(os.path.dirname(link), exist_ok=True)
-        tmp = link + '.%d' % os.getpid()
-        os.symlink(REPO, tmp)
-        os.replace(tmp, link)
-    return root
-
-
-COLLECTIONS_ROOT = _collections_root()
-if COLLECTIONS_ROOT not in sys.path:
-    sys.path.insert(0, COLLECTIONS_ROOT)
+from harness.collection_root import COLLECTIONS_ROOT  # noqa: E402  pylint: disable=wrong-import-position
 
 try:
     importlib.import_module('ansible_collections.mailtls.remediation.plugins.plugin_utils.exo')

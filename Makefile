@@ -12,6 +12,9 @@ REPORT_DIR ?= $(CURDIR)/mailtls-report
 ANSIBLE_ENV := ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) ANSIBLE_LOCALHOST_WARNING=false \
 	ANSIBLE_INVENTORY_UNPARSED_WARNING=false PATH=$(VENV)/bin:$$PATH
 PYTEST_WORKERS ?= 2
+# The managed host here is this machine: use its own Python (Debian's follows the system
+# OpenSSL configuration), not whatever interpreter discovery meets first on PATH.
+TARGET_PYTHON ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo $(PY))
 
 .PHONY: run test setup collection sanity lint units integration changelog-lint clean help
 
@@ -38,6 +41,7 @@ collection: setup
 
 run: collection
 	$(ANSIBLE_ENV) $(VENV)/bin/ansible-playbook -i localhost, -c local \
+	  -e ansible_python_interpreter=$(TARGET_PYTHON) \
 	  mailtls.remediation.inventory -e fleet_report_dir=$(REPORT_DIR)
 	@echo "report: $(REPORT_DIR)"; ls -1 $(REPORT_DIR)
 

@@ -1,0 +1,396 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, mailtls.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Build the fleet model that every report format is written from.
+
+Controller side only.  ``build_fleet()`` takes the scope of the run (host names)
+and, for each host, the variables the roles left behind (the posture document,
+the run status of the inventory, the remediation result, the Exchange Online
+script scan).  Every host in scope ends up in the model exactly once: a host
+that never reported gets a schema-valid placeholder posture that says why, so
+no format can silently drop it.
+"""
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import copy
+import datetime
+from collections import OrderedDict
+from collections.abc import Mapping
+
+from ansible_collections.mailtls.remediation.plugins.module_utils import _posture as posture
+
+REPORT_FORMAT = 1
+
+POSTURE_VAR = 'mailtls_posture'
+STATUS_VAR = 'tls_inventory_status'
+REMEDIATION_VAR = 'tls_remediation_result'
+EXO_VAR = 'exo_migration_scan'
+HOST_VARS = (POSTURE_VAR, STATUS_VAR, REMEDIATION_VAR, EXO_VAR, 'ansible_connection', 'ansible_shell_type')
+
+# Run states of a host, next to the posture verdict.
+RUN_STATES = ('reported', 'cached', 'unreachable', 'failed', 'not_reported')
+# What a reader sees per host: the verdict when the host reported, the run state otherwise.
+# Ordered from most to least urgent; sorting and charts use this order.
+OUTCOMES = ('will_fail', 'at_risk', 'failed', 'unreachable', 'not_reported', 'unknown', 'compliant')
+OUTCOME_LABELS = OrderedDict((
+    ('will_fail', 'Will fail'),
+    ('at_risk', 'At risk'),
+    ('failed', 'Failed'),
+    ('unreachable', 'Unreachable'),
+    ('not_reported', 'Not reported'),
+    ('unknown', 'Unknown'),
+    ('compliant', 'Compliant'),
+))
+GATING = ('will_fail', 'at_risk')
+EFFECT_ORDER = dict((e, i) for i, e in enumerate(posture.EFFECTS))
+SEVERITY_ORDER = dict((s, i) for i, s in enumerate(reversed(posture.SEVERITIES)))
+
+posture.register_findings({
+    'host_unreachable': {
+        'severity': 'high', 'effect': 'unknown',
+        'title': 'The host was unreachable: no posture was gathered',
+        'remediation': 'Check connectivity and credentials for the host, then run the inventory again.',
+    },
+    'host_failed': {
+        'severity': 'high', 'effect': 'unknown',
+        'title': 'Gathering the posture failed on this host',
+        'remediation': 'Read the error, fix its cause and run the inventory again for the host.',
+    },
+    'host_not_reported': {
+        'severity': 'medium', 'effect': 'unknown',
+        'title': 'The host is in scope but never reported a posture',
+        'remediation': 'Run the mailtls.remediation.inventory playbook for the host (it may have failed before the inventory task).',
+    },
+})
+
+_RUN_FINDING = {'unreachable': 'host_unreachable', 'failed': 'host_failed', 'not_reported': 'host_not_reported'}
+_RUN_SUMMARY = {
+    'unreachable': 'No posture: the host was unreachable',
+    'failed': 'No posture: gathering failed',
+    'not_reported': 'No posture: the host never reported',
+}
+
+
+def utc_now():
+    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
+def plain(value):
+    """Deep copy into plain dict/list/str/int/float/bool/None (Ansible wraps its own types)."""
+    if isinstance(value, Mapping):
+        return dict((str(k), plain(v)) for k, v in value.items())
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [plain(v) for v in value]
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).decode('utf-8', 'replace')
+    return str(value)
+
+
+def _guess_os(host_vars):
+    shell = str(host_vars.get('ansible_shell_type') or '')
+    conn = str(host_vars.get('ansible_connection') or '')
+    if shell in ('powershell', 'cmd') or conn in ('winrm', 'psrp'):
+        return 'windows'
+    return 'other'
+
+
+def _looks_like_posture(doc):
+    return isinstance(doc, Mapping) and doc.get('schema') == posture.SCHEMA_VERSION and isinstance(doc.get('verdict'), Mapping)
+
+
+def placeholder_posture(name, run_state, message, os_family='other', gathered_at=None):
+    """A schema-valid posture for a host that has none, saying why."""
+    doc = posture.new_document(os_family, name)
+    if gathered_at:
+        doc['gathered_at'] = gathered_at
+    fid = _RUN_FINDING[run_state]
+    ev = [posture.evidence('command', note=message)] if message else []
+    finding = posture.make_finding(fid, 'host', ev, detail=message or None)
+    doc['findings'].append(finding)
+    doc['verdict'] = {'status': 'unknown', 'reasons': [fid], 'summary': _RUN_SUMMARY[run_state]}
+    return doc
+
+
+def _run_state(status, has_posture):
+    """Map the status fact of tls_inventory (and whether a posture exists) to a run state."""
+    state = None
+    if isinstance(status, Mapping):
+        state = status.get('status')
+    if state == 'reported':
+        return 'reported' if has_posture else 'failed'
+    if state in ('unreachable', 'failed'):
+        return state
+    return 'cached' if has_posture else 'not_reported'
+
+
+def normalise_exo(scan):
+    """Flatten an Exchange Online script scan into a list of findings.
+
+    Accepts ``{'findings': [...]}`` with a path on each finding, or
+    ``{'files': [{'path': ..., 'findings': [...]}]}``; each finding keeps
+    path, line, id (or rule), severity and message (or title).
+    """
+    items = []
+    if not isinstance(scan, Mapping):
+        return items
+
+    def one(path, item):
+        if not isinstance(item, Mapping):
+            return
+        items.append({
+            'path': str(item.get('path') or item.get('file') or path or ''),
+            'line': item.get('line') if isinstance(item.get('line'), int) else None,
+            'id': str(item.get('id') or item.get('rule') or 'exo_script'),
+            'severity': str(item.get('severity') or 'medium'),
+            'message': str(item.get('message') or item.get('title') or ''),
+            'fix': str(item.get('remediation') or item.get('fix') or item.get('replacement') or ''),
+        })
+
+    findings = scan.get('findings')
+    for item in findings if isinstance(findings, list) else []:
+        one(None, item)
+    files = scan.get('files')
+    for entry in files if isinstance(files, list) else []:
+        nested = entry.get('findings') if isinstance(entry, Mapping) else None
+        for item in nested if isinstance(nested, list) else []:
+            one(entry.get('path'), item)
+    return items
+
+
+def host_entry(name, host_vars, generated_at):
+    """One host of the fleet: a schema-valid posture plus the run facts around it."""
+    host_vars = host_vars or {}
+    doc = host_vars.get(POSTURE_VAR)
+    has_posture = _looks_like_posture(doc)
+    status = host_vars.get(STATUS_VAR)
+    state = _run_state(status, has_posture)
+    message = ''
+    if isinstance(status, Mapping):
+        message = str(status.get('msg') or '')
+    if state == 'cached':
+        message = message or 'posture from the fact cache, gathered at %s' % doc.get('gathered_at')
+    run = {'status': state, 'message': message}
+    if isinstance(status, Mapping) and status.get('at'):
+        run['at'] = str(status['at'])
+    if state in ('reported', 'cached'):
+        doc = copy.deepcopy(plain(doc))
+    else:
+        if has_posture:
+            run['last_known'] = {'gathered_at': doc.get('gathered_at'), 'verdict': (doc.get('verdict') or {}).get('status')}
+            os_family = (doc.get('host') or {}).get('os_family') or _guess_os(host_vars)
+        else:
+            os_family = _guess_os(host_vars)
+        doc = placeholder_posture(name, state, message, os_family=os_family, gathered_at=generated_at)
+    host = doc.setdefault('host', {})
+    if host.get('name') and host['name'] != name:
+        # the report is keyed by the inventory name; keep what the host calls itself
+        host['reported_name'] = host['name']
+    host['name'] = name
+    remediation = host_vars.get(REMEDIATION_VAR)
+    if isinstance(remediation, Mapping):
+        run['remediation'] = plain(remediation)
+    exo = host_vars.get(EXO_VAR)
+    if isinstance(exo, Mapping) and 'scripts' not in doc:
+        doc['scripts'] = plain(exo)
+    doc['run'] = run
+    return doc
+
+
+def outcome(doc):
+    state = doc.get('run', {}).get('status', 'reported')
+    if state in ('unreachable', 'failed', 'not_reported'):
+        return state
+    rem = doc.get('run', {}).get('remediation') or {}
+    if rem.get('status') in ('failed', 'rolled_back'):
+        return 'failed'
+    return (doc.get('verdict') or {}).get('status', 'unknown')
+
+
+def _sorted_findings(doc):
+    return sorted(doc.get('findings') or [], key=lambda f: (EFFECT_ORDER.get(f.get('effect'), 9), SEVERITY_ORDER.get(f.get('severity'), 9), f.get('id', '')))
+
+
+def failing_findings(doc):
+    return [f for f in _sorted_findings(doc) if f.get('effect') in GATING]
+
+
+def what_fails(doc):
+    """Short text: what is wrong on this host (gating findings first, else the run message)."""
+    fails = failing_findings(doc)
+    if fails:
+        # The detail carries the conditions ("only with RSA key exchange..."), which is the why.
+        return ['%s (%s)' % (f['title'], f['detail']) if f.get('detail') else f['title'] for f in fails]
+    state = outcome(doc)
+    if state in ('unreachable', 'failed', 'not_reported', 'unknown'):
+        return [f['title'] for f in _sorted_findings(doc) if f.get('effect') == 'unknown'][:3]
+    return []
+
+
+def what_to_do(doc):
+    out = []
+    source = failing_findings(doc) or [f for f in _sorted_findings(doc) if f.get('effect') == 'unknown']
+    for finding in source:
+        fix = finding.get('remediation')
+        if fix and fix not in out:
+            out.append(fix)
+    return out
+
+
+def os_label(doc):
+    host = doc.get('host') or {}
+    parts = [host.get('distribution'), host.get('distribution_version')]
+    return ' '.join(str(p) for p in parts if p) or host.get('os_family', 'other')
+
+
+def allowed_protocols(stack):
+    return [p for p in posture.PROTOCOLS if (stack.get('protocols') or {}).get(p, {}).get('state') == 'allowed']
+
+
+def build_fleet(hosts, hostvars, run=None, views=None, title='Mail TLS posture', generated_at=None):
+    """Turn the scope and per-host variables into the report model.
+
+    ``hosts``: host names in scope (order kept, duplicates removed).
+    ``hostvars``: mapping host name -> mapping with (some of) ``HOST_VARS``.
+    ``run``: free-form facts about the run (started_at, limit, check_mode...).
+    ``views``: list of ``{'name', 'query', 'description'}`` JMESPath views.
+    """
+    generated_at = generated_at or utc_now()
+    seen = set()
+    docs = []
+    for name in hosts:
+        name = str(name)
+        if name in seen:
+            continue
+        seen.add(name)
+        docs.append(host_entry(name, hostvars.get(name) if hasattr(hostvars, 'get') else None, generated_at))
+    fleet = {
+        'report_format': REPORT_FORMAT,
+        'report': {
+            'title': title,
+            'generated_at': generated_at,
+            'collector': {'name': posture.COLLECTOR, 'version': posture.COLLECTOR_VERSION},
+            'run': plain(run or {}),
+            'scope': {'hosts': len(docs)},
+        },
+        'hosts': docs,
+    }
+    fleet['report']['totals'] = totals(docs)
+    fleet['report']['views'] = evaluate_views(docs, views or [])
+    return fleet
+
+
+def totals(docs):
+    by_outcome = OrderedDict((o, 0) for o in OUTCOMES)
+    by_os = OrderedDict()
+    by_run = OrderedDict((s, 0) for s in RUN_STATES)
+    findings = {}
+    stack_protocols = OrderedDict()
+    exo_total = 0
+    exo_hosts = 0
+    for doc in docs:
+        out = outcome(doc)
+        by_outcome[out] += 1
+        os_family = (doc.get('host') or {}).get('os_family', 'other')
+        by_os.setdefault(os_family, OrderedDict((o, 0) for o in OUTCOMES))[out] += 1
+        by_run[doc['run']['status']] += 1
+        seen_ids = set()
+        for finding in doc.get('findings') or []:
+            fid = finding.get('id')
+            if fid in seen_ids:
+                continue
+            seen_ids.add(fid)
+            entry = findings.setdefault(fid, {'id': fid, 'hosts': 0, 'severity': finding.get('severity'),
+                                              'effect': finding.get('effect'), 'title': finding.get('title'),
+                                              'remediation': finding.get('remediation')})
+            entry['hosts'] += 1
+        kinds_seen = set()
+        for stack in doc.get('stacks') or []:
+            if not stack.get('present', True):
+                continue
+            kind = stack.get('kind', 'other')
+            entry = stack_protocols.setdefault(kind, {'hosts': 0, 'allowed': OrderedDict((p, 0) for p in posture.PROTOCOLS)})
+            if kind not in kinds_seen:
+                entry['hosts'] += 1
+                kinds_seen.add(kind)
+                # a host counts once per kind: a protocol is allowed if any stack of that kind allows it
+                allowed = set()
+                for other in doc.get('stacks') or []:
+                    if other.get('kind') == kind and other.get('present', True):
+                        allowed.update(allowed_protocols(other))
+                for proto in allowed:
+                    entry['allowed'][proto] += 1
+        exo = normalise_exo(doc.get('scripts'))
+        if exo:
+            exo_total += len(exo)
+            exo_hosts += 1
+    top = sorted(findings.values(), key=lambda f: (-f['hosts'], EFFECT_ORDER.get(f['effect'], 9), f['id']))
+    return {
+        'hosts': len(docs),
+        'by_outcome': by_outcome,
+        'by_run': by_run,
+        'by_os': by_os,
+        'gating': sum(by_outcome[o] for o in GATING),
+        'top_findings': top,
+        'stack_protocols': stack_protocols,
+        'exo': {'findings': exo_total, 'hosts': exo_hosts},
+    }
+
+
+def evaluate_views(docs, views):
+    """Evaluate named JMESPath views over the list of host documents."""
+    out = []
+    if not views:
+        return out
+    import jmespath  # controller-side requirement, only needed when views are asked for
+    for view in views:
+        name = str(view.get('name') or '').strip()
+        query = str(view.get('query') or '').strip()
+        if not name or not query:
+            raise ValueError('every report view needs a name and a query: %r' % (view,))
+        try:
+            result = jmespath.search(query, docs)
+        except jmespath.exceptions.JMESPathError as exc:
+            raise ValueError('report view %s: invalid JMESPath expression %r: %s' % (name, query, exc)) from exc
+        out.append({
+            'name': name,
+            'query': query,
+            'description': str(view.get('description') or ''),
+            'count': len(result) if isinstance(result, (list, dict)) else (0 if result is None else 1),
+            'hosts': view_hosts(result),
+            'result': result,
+        })
+    return out
+
+
+def view_hosts(result):
+    """Host names a view result points at, when it is a list of names or host documents."""
+    names = []
+    if not isinstance(result, list):
+        return names
+    for item in result:
+        if isinstance(item, str):
+            names.append(item)
+        elif isinstance(item, Mapping):
+            host = item.get('host')
+            if isinstance(host, Mapping) and host.get('name'):
+                names.append(str(host['name']))
+            elif item.get('name'):
+                names.append(str(item['name']))
+    return names
+
+
+def fail_matches(fleet, fail_on):
+    """Hosts whose outcome or run state is listed in ``fail_on``."""
+    wanted = set(fail_on or [])
+    hits = []
+    for doc in fleet['hosts']:
+        if outcome(doc) in wanted or doc['run']['status'] in wanted:
+            hits.append(doc['host']['name'])
+    return hits

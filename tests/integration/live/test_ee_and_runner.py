@@ -1,0 +1,97 @@
+# -*- coding: utf-8 -*-
+"""The execution environment definition builds a context, and the inventory playbook runs under ansible-runner (as AWX runs jobs)."""
+from __future__ import absolute_import, division, print_function
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import pytest
+import yaml
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+BIN = os.path.dirname(sys.executable)
+
+
+def tool(name):
+    path = os.path.join(BIN, name)
+    return path if os.path.exists(path) else shutil.which(name)
+
+
+def collections_root():
+    """The same root tests/conftest.py makes: the checkout itself, or a temp tree with one symlink."""
+    parts = REPO.split(os.sep)
+    if parts[-3:-2] == ['ansible_collections'] and parts[-2:] == ['mailtls', 'remediation']:
+        return os.sep.join(parts[:-3])
+    root = os.path.join(tempfile.gettempdir(), 'mailtls-pytest-%d' % os.getuid(), 'collections')
+    link = os.path.join(root, 'ansible_collections', 'mailtls', 'remediation')
+    if not os.path.islink(link) or os.readlink(link) != REPO:
+        os.makedirs(os.path.dirname(link), exist_ok=True)
+        tmp = link + '.%d' % os.getpid()
+        os.symlink(REPO, tmp)
+        os.replace(tmp, link)
+    return root
+
+
+@pytest.mark.skipif(tool('ansible-builder') is None, reason='ansible-builder is not installed')
+def test_ansible_builder_create(tmp_path):
+    context = str(tmp_path / 'context')
+    proc = subprocess.run([tool('ansible-builder'), 'create', '-f', os.path.join(REPO, 'execution-environment.yml'), '-c', context],
+                          cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout
+    assert any(os.path.exists(os.path.join(context, f)) for f in ('Containerfile', 'Dockerfile'))
+    with open(os.path.join(context, '_build', 'requirements.yml')) as handle:
+        galaxy = yaml.safe_load(handle)
+    assert 'mailtls.remediation' in [c['name'] for c in galaxy['collections']]
+
+
+@pytest.mark.skipif(tool('ansible-builder') is None, reason='ansible-builder is not installed')
+def test_collection_ee_dependencies_are_found():
+    """ansible-builder reads meta/execution-environment.yml of the installed collection."""
+    proc = subprocess.run([tool('ansible-builder'), 'introspect', '--sanitize', collections_root()],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stdout
+    data = yaml.safe_load(proc.stdout.split('\n', 1)[1])
+    python = [line.split('#')[0].strip() for line in data['python'] if 'mailtls.remediation' in line]
+    assert 'jmespath' in python
+    with open(os.path.join(REPO, 'meta', 'ee-requirements.txt')) as handle:
+        wanted = [line.strip() for line in handle if line.strip() and not line.startswith('#')]
+    assert sorted(python) == sorted(wanted)
+    assert any(line.startswith('openssl') for line in data['system'])
+
+
+@pytest.mark.skipif(tool('ansible-runner') is None, reason='ansible-runner is not installed')
+@pytest.mark.skipif(not os.path.exists(os.path.join(REPO, 'plugins', 'modules', 'tls_facts.py')), reason='tls_facts is not in the collection yet')
+def test_inventory_playbook_under_ansible_runner(tmp_path):
+    pdd = tmp_path / 'pdd'
+    for sub in ('project', 'inventory', 'env'):
+        (pdd / sub).mkdir(parents=True)
+    (pdd / 'project' / 'inventory.yml').write_text(
+        '---\n- name: Run the collection playbook\n  ansible.builtin.import_playbook: mailtls.remediation.inventory\n')
+    (pdd / 'inventory' / 'hosts').write_text(
+        '[fleet]\nrunner-local ansible_connection=local ansible_python_interpreter=%s\n'
+        'ghost ansible_host=127.0.0.9 ansible_connection=ssh ansible_port=1 ansible_ssh_common_args="-o ConnectTimeout=5"\n' % sys.executable)
+    report = tmp_path / 'report'
+    (pdd / 'env' / 'extravars').write_text(json.dumps({'fleet_report_dir': str(report)}))
+    (pdd / 'env' / 'envvars').write_text(json.dumps({
+        'ANSIBLE_COLLECTIONS_PATH': collections_root(), 'ANSIBLE_HOST_KEY_CHECKING': 'False',
+        'ANSIBLE_PYTHON_INTERPRETER': sys.executable, 'ANSIBLE_LOCALHOST_WARNING': 'False'}))
+    env = dict(os.environ)
+    env['PATH'] = BIN + os.pathsep + env.get('PATH', '')
+    proc = subprocess.run([tool('ansible-runner'), 'run', str(pdd), '-p', 'inventory.yml'], env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    artifacts = pdd / 'artifacts'
+    status = list(artifacts.glob('*/status'))
+    assert status and status[0].read_text().strip() == 'successful'
+    with open(str(report / 'posture.json')) as handle:
+        data = json.load(handle)
+    states = dict((d['host']['name'], d['run']['status']) for d in data['hosts'])
+    assert states == {'runner-local': 'reported', 'ghost': 'unreachable'}
+    # runner keeps the job events AWX would store: one for the report task
+    events = [json.loads(p.read_text()) for p in artifacts.glob('*/job_events/*.json')]
+    assert any((e.get('event_data') or {}).get('task_action') == 'mailtls.remediation.fleet_report' and e.get('event') == 'runner_on_ok'
+               for e in events)

@@ -62,29 +62,13 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_native
+from ansible_collections.mailtls.remediation.plugins.plugin_utils.report.model import POSTURE_VAR, STATUS_VAR, plain
 
 try:
     import jmespath
     HAS_JMESPATH = True
 except ImportError:
     HAS_JMESPATH = False
-
-POSTURE_VAR = 'mailtls_posture'
-STATUS_VAR = 'tls_inventory_status'
-
-
-def _plain(value):
-    if isinstance(value, Mapping):
-        return dict((str(k), _plain(v)) for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return float(value)
-    return str(value)
 
 
 def _is_host_mapping(data):
@@ -97,7 +81,7 @@ def _is_host_mapping(data):
 def fleet_documents(data, hosts=None):
     """The list of documents an expression runs over (see DOCUMENTATION)."""
     if isinstance(data, Mapping) and isinstance(data.get('hosts'), list):
-        docs = _plain(data['hosts'])
+        docs = plain(data['hosts'])
         if hosts is not None:
             wanted = set(hosts)
             docs = [d for d in docs if isinstance(d, Mapping) and (d.get('host') or {}).get('name') in wanted]
@@ -111,7 +95,7 @@ def fleet_documents(data, hosts=None):
             host_vars = data[name]
             if not isinstance(host_vars, Mapping) or POSTURE_VAR not in host_vars:
                 continue
-            doc = _plain(host_vars[POSTURE_VAR])
+            doc = plain(host_vars[POSTURE_VAR])
             if not isinstance(doc, dict):
                 continue
             host = doc.setdefault('host', {})
@@ -120,11 +104,11 @@ def fleet_documents(data, hosts=None):
             host['name'] = str(name)
             status = host_vars.get(STATUS_VAR) if STATUS_VAR in host_vars else None
             if isinstance(status, Mapping) and 'run' not in doc:
-                doc['run'] = _plain(status)
+                doc['run'] = plain(status)
             docs.append(doc)
         return docs
     if isinstance(data, (list, tuple)):
-        return _plain(data)
+        return plain(data)
     raise AnsibleFilterError('fleet_query: expected hostvars, a posture.json document or a list, got %s' % type(data).__name__)
 
 

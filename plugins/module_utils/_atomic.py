@@ -9,6 +9,9 @@ it was read, keep a byte-for-byte backup, write a temporary file in the same
 directory with the original owner, group, mode and SELinux context, fsync, then
 rename over the original.  ``restore_backup`` is the rollback.
 
+``write_temp_like`` and ``fsync_dir`` are the building blocks, also used by
+modules with their own backup naming (exo_script_files).
+
 Standard library only (target side, Python 3.8+).
 """
 from __future__ import absolute_import, division, print_function
@@ -99,7 +102,52 @@ def backup_path_for(path, backup_dir=None, stamp=None):
     return os.path.join(backup_dir or os.path.dirname(path), name)
 
 
-def _write_temp_like(path, data, like_stat, context):
+class OwnerNotKeptError(Exception):
+    """The temporary file could not be given the owner and group of the file it replaces."""
+
+
+def _copy_owner(path, like_stat, require_owner):
+    wanted = (like_stat.st_uid, like_stat.st_gid)
+    if not require_owner:
+        # Only root can give a file away; anyone else silently keeps their own ownership.
+        if os.geteuid() == 0:
+            os.chown(path, wanted[0], wanted[1])
+        return
+    if wanted == (os.getuid(), os.getgid()):
+        return
+    try:
+        os.chown(path, wanted[0], wanted[1])
+    except OSError as exc:
+        if exc.errno in (errno.EPERM, errno.EACCES):
+            raise OwnerNotKeptError('cannot set owner %d:%d on %s (not permitted)' % (wanted[0], wanted[1], path))
+        raise
+
+
+def copy_xattrs(src, dst):
+    """Best effort: every extended attribute of ``src`` (SELinux label, POSIX ACLs, user.*) onto ``dst``."""
+    if not hasattr(os, 'listxattr'):
+        return
+    try:
+        names = os.listxattr(src)
+    except OSError:
+        return
+    for name in names:
+        try:
+            os.setxattr(dst, name, os.getxattr(src, name))
+        except OSError:
+            continue
+
+
+def write_temp_like(path, data, like_stat, context=None, require_owner=False, xattrs_from=None):
+    """Write ``data`` to a new temporary file in the directory of ``path`` and return its name.
+
+    With ``like_stat`` the temporary file gets its owner, group and mode.  The
+    owner and group are copied only when running as root, unless
+    ``require_owner``: then they are copied whenever they are not the process's
+    own, and OwnerNotKeptError is raised when that is not permitted.
+    ``context`` is a SELinux label to set; ``xattrs_from`` a path whose extended
+    attributes are all copied (best effort).  Nothing is left behind on failure.
+    """
     directory = os.path.dirname(path) or '.'
     fd, tmp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path), suffix='.tmp', dir=directory)
     try:
@@ -108,24 +156,27 @@ def _write_temp_like(path, data, like_stat, context):
             handle.flush()
             os.fsync(handle.fileno())
         if like_stat is not None:
+            # Owner first: chown clears set-user/group-ID bits that the chmod then puts back.
+            _copy_owner(tmp, like_stat, require_owner)
             os.chmod(tmp, stat.S_IMODE(like_stat.st_mode))
-            if os.geteuid() == 0:
-                os.chown(tmp, like_stat.st_uid, like_stat.st_gid)
         _apply_selinux_context(tmp, context)
-    except Exception:
-        _unlink_quietly(tmp)
+        if xattrs_from is not None:
+            copy_xattrs(xattrs_from, tmp)
+    except BaseException:
+        unlink_quietly(tmp)
         raise
     return tmp
 
 
-def _unlink_quietly(path):
+def unlink_quietly(path):
     try:
         os.unlink(path)
     except OSError:
         pass
 
 
-def _fsync_dir(directory):
+def fsync_dir(directory):
+    """Make a rename or unlink in ``directory`` durable; errors are ignored (not every file system allows it)."""
     try:
         fd = os.open(directory or '.', os.O_RDONLY)
     except OSError:
@@ -161,9 +212,9 @@ def atomic_replace(path, new_data, expected_sha256, backup=True, backup_dir=None
     backup_file = None
     if backup and current.data is not None:
         backup_file = backup_path_for(path, backup_dir)
-        tmp_backup = _write_temp_like(backup_file, current.data, current.stat, context)
+        tmp_backup = write_temp_like(backup_file, current.data, current.stat, context)
         os.rename(tmp_backup, backup_file)
-    tmp = _write_temp_like(path, new_data, like, context)
+    tmp = write_temp_like(path, new_data, like, context)
     if like is None:
         os.chmod(tmp, mode_if_new)
     try:
@@ -172,9 +223,9 @@ def atomic_replace(path, new_data, expected_sha256, backup=True, backup_dir=None
             raise FileChangedError('%s changed while the new version was being written; not overwritten' % path)
         os.rename(tmp, path)
     except Exception:
-        _unlink_quietly(tmp)
+        unlink_quietly(tmp)
         raise
-    _fsync_dir(os.path.dirname(path))
+    fsync_dir(os.path.dirname(path))
     _restorecon(path)
     return backup_file
 
@@ -199,7 +250,7 @@ def remove_created(path, expected_sha256):
         raise FileChangedError('%s was created by the change but has been modified since (sha256 %s); not removed'
                                % (path, current.sha256 or current.status))
     os.unlink(path)
-    _fsync_dir(os.path.dirname(path))
+    fsync_dir(os.path.dirname(path))
     return True
 
 
@@ -212,9 +263,9 @@ def restore_backup(path, backup_file):
     if current.data == saved.data:
         return False
     like = current.stat if current.stat is not None else saved.stat
-    tmp = _write_temp_like(path, saved.data, like, _selinux_context(path) if current.exists else None)
+    tmp = write_temp_like(path, saved.data, like, _selinux_context(path) if current.exists else None)
     os.rename(tmp, path)
-    _fsync_dir(os.path.dirname(path))
+    fsync_dir(os.path.dirname(path))
     return True
 
 
@@ -231,6 +282,6 @@ def write_manifest(manifest_path, entries):
             data = json.dumps({'version': 1, 'entries': old.get('entries', []) + entries}, indent=2, sort_keys=True).encode('utf-8')
         except ValueError:
             pass
-    tmp = _write_temp_like(manifest_path, data, None, None)
+    tmp = write_temp_like(manifest_path, data, None, None)
     os.chmod(tmp, 0o600)
     os.rename(tmp, manifest_path)

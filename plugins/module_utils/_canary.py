@@ -167,6 +167,34 @@ def start_canary(protocol_flags=("-tls1",), cipher=None, openssl_bin="openssl", 
     return Canary(protocol_flags, cipher=cipher, openssl_bin=openssl_bin, timeout=timeout, cert=cert, workdir=workdir).start()
 
 
+def _client_result(setting, value):
+    """The result dict of a client handshake, not yet run; ``setting`` names the configuration it ran under."""
+    result = {"ok": False, "protocol": None, "protocol_label": None, "cipher": None, "failure": None,
+              "refused_by": None, "reason": None, "returncode": None}
+    result[setting] = value
+    return result
+
+
+def _run_client(argv, env, timeout, result):
+    """Run a TLS client against the canary: its combined output, or None when it did not run (``result`` says why)."""
+    try:
+        proc = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        result.update({"failure": "timed out after %.1fs" % timeout, "refused_by": "network", "reason": "timeout"})
+        return None
+    except OSError as exc:
+        result.update({"failure": "cannot run %s: %s" % (argv[0], exc), "refused_by": "engine", "reason": "engine_missing"})
+        return None
+    result["returncode"] = proc.returncode
+    return proc.stdout.decode("utf-8", "replace") + "\n" + proc.stderr.decode("utf-8", "replace")
+
+
+def _handshake_done(result, label, cipher):
+    result.update({"ok": True, "protocol": normalize_protocol(label), "protocol_label": label, "cipher": cipher})
+    return result
+
+
 def openssl_client_handshake(port, openssl_conf=None, timeout=10.0, openssl_bin="openssl"):
     """``openssl s_client -connect 127.0.0.1:PORT`` with no version flags, under ``OPENSSL_CONF``.
 
@@ -177,25 +205,15 @@ def openssl_client_handshake(port, openssl_conf=None, timeout=10.0, openssl_bin=
     if openssl_conf:
         env["OPENSSL_CONF"] = openssl_conf
     argv = [openssl_bin, "s_client", "-connect", "%s:%d" % (HOST, int(port)), "-brief", "-no_ign_eof"]
-    result = {"ok": False, "protocol": None, "protocol_label": None, "cipher": None, "failure": None,
-              "refused_by": None, "reason": None, "returncode": None, "openssl_conf": openssl_conf}
-    try:
-        proc = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              timeout=timeout, check=False)
-    except subprocess.TimeoutExpired:
-        result.update({"failure": "timed out after %.1fs" % timeout, "refused_by": "network", "reason": "timeout"})
+    result = _client_result("openssl_conf", openssl_conf)
+    text = _run_client(argv, env, timeout, result)
+    if text is None:
         return result
-    except OSError as exc:
-        result.update({"failure": "cannot run %s: %s" % (openssl_bin, exc), "refused_by": "engine", "reason": "engine_missing"})
-        return result
-    text = proc.stdout.decode("utf-8", "replace") + "\n" + proc.stderr.decode("utf-8", "replace")
     connected, label, cipher, errors = parse_openssl_output(text)
-    result["returncode"] = proc.returncode
-    if proc.returncode == 0 and connected:
-        result.update({"ok": True, "protocol": normalize_protocol(label), "protocol_label": label, "cipher": cipher})
-        return result
+    if result["returncode"] == 0 and connected:
+        return _handshake_done(result, label, cipher)
     failure = openssl_error_text([line for line in errors if not line.startswith("verify error")]) \
-        or text.strip()[-500:] or "s_client exited %s" % proc.returncode
+        or text.strip()[-500:] or "s_client exited %s" % result["returncode"]
     refused_by, reason = classify_failure(failure)
     result.update({"failure": failure, "refused_by": refused_by, "reason": reason})
     return result
@@ -214,31 +232,21 @@ def gnutls_client_handshake(port, priority_file=None, timeout=10.0, gnutls_cli="
     if fail_on_invalid:
         env["GNUTLS_SYSTEM_PRIORITY_FAIL_ON_INVALID"] = "1"
     argv = [gnutls_cli, "--insecure", "--disable-sni", "--port", str(int(port)), HOST]
-    result = {"ok": False, "protocol": None, "protocol_label": None, "cipher": None, "failure": None,
-              "refused_by": None, "reason": None, "returncode": None, "priority_file": priority_file}
-    try:
-        proc = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              timeout=timeout, check=False)
-    except subprocess.TimeoutExpired:
-        result.update({"failure": "timed out after %.1fs" % timeout, "refused_by": "network", "reason": "timeout"})
+    result = _client_result("priority_file", priority_file)
+    text = _run_client(argv, env, timeout, result)
+    if text is None:
         return result
-    except OSError as exc:
-        result.update({"failure": "cannot run %s: %s" % (gnutls_cli, exc), "refused_by": "engine", "reason": "engine_missing"})
-        return result
-    text = proc.stdout.decode("utf-8", "replace") + "\n" + proc.stderr.decode("utf-8", "replace")
     completed, label, cipher, errors = parse_gnutls_output(text)
-    result["returncode"] = proc.returncode
     if completed and label:
-        result.update({"ok": True, "protocol": normalize_protocol(label), "protocol_label": label, "cipher": cipher})
-        return result
+        return _handshake_done(result, label, cipher)
     if errors:
         failure = "; ".join(errors)
         refused_by, reason = classify_failure(failure)
-    elif not text.strip() and proc.returncode:
-        failure = "gnutls-cli exited %s without output: the priority file is invalid" % proc.returncode
+    elif not text.strip() and result["returncode"]:
+        failure = "gnutls-cli exited %s without output: the priority file is invalid" % result["returncode"]
         refused_by, reason = "local_policy", "priority_file"
     else:
-        failure = text.strip()[-500:] or "gnutls-cli exited %s" % proc.returncode
+        failure = text.strip()[-500:] or "gnutls-cli exited %s" % result["returncode"]
         refused_by, reason = classify_failure(failure)
     result.update({"failure": failure, "refused_by": refused_by, "reason": reason})
     return result

@@ -249,6 +249,22 @@ def _requote(original, value):
     return value
 
 
+def _endpoint_edits(parsed, entry, label, requote=False):
+    """Edits that move the entry's legacy Exchange Online server names to the current one.
+
+    ``label`` names the setting in the edit description; with ``requote`` the new
+    name keeps the quotes of the old one.
+    """
+    edits = []
+    for srv in entry['servers']:
+        if srv['legacy_endpoint'] and 'span' in srv:
+            start, end = srv['span']
+            new = legacy_target(srv['host'])
+            text = _requote(parsed.text[start:end], new) if requote else new
+            edits.append(Edit(start, end, text, srv['line'], '%s %s -> %s' % (label, srv['host'], new)))
+    return edits
+
+
 # ---------------------------------------------------------------------------
 # fetchmail
 # ---------------------------------------------------------------------------
@@ -473,12 +489,7 @@ def plan_fetchmail(parsed, options):
                 edits.append(Edit(after, after, " sslproto '%s'" % target, parsed.line_of(after),
                                   "sslproto '%s' added to poll %s" % (target, entry['name'])))
         if options.get('move_legacy_endpoints'):
-            for srv in entry['servers']:
-                if srv['legacy_endpoint'] and 'span' in srv:
-                    start, end = srv['span']
-                    new = legacy_target(srv['host'])
-                    edits.append(Edit(start, end, _requote(parsed.text[start:end], new), srv['line'],
-                                      'server %s -> %s' % (srv['host'], new)))
+            edits.extend(_endpoint_edits(parsed, entry, 'server', requote=True))
     return edits
 
 
@@ -695,11 +706,7 @@ def plan_mutt(parsed, options):
         edits.append(edit)
     if options.get('move_legacy_endpoints'):
         for entry in parsed.entries:
-            for srv in entry['servers']:
-                if srv['legacy_endpoint']:
-                    start, end = srv['span']
-                    new = legacy_target(srv['host'])
-                    edits.append(Edit(start, end, new, srv['line'], 'server %s -> %s' % (srv['host'], new)))
+            edits.extend(_endpoint_edits(parsed, entry, 'server'))
     return edits
 
 
@@ -880,10 +887,7 @@ def plan_mbsync(parsed, options):
                 edit.description = 'added %s to %s' % (new, entry['name'])
                 edits.append(edit)
         if options.get('move_legacy_endpoints'):
-            for srv in entry['servers']:
-                if srv['legacy_endpoint']:
-                    new = legacy_target(srv['host'])
-                    edits.append(Edit(srv['span'][0], srv['span'][1], new, srv['line'], 'Host %s -> %s' % (srv['host'], new)))
+            edits.extend(_endpoint_edits(parsed, entry, 'Host'))
     return edits
 
 
@@ -936,12 +940,45 @@ def _ini_get(sec, key):
     return items[-1] if items else None
 
 
-def parse_offlineimap(text):
-    parsed = Parsed('offlineimap', text)
-    sections = parse_ini(parsed, _OI_SECRETS)
+def _ini_sections(fmt, text, secret_keys):
+    """Parse an INI-style client file: the Parsed result and its sections (none when it has errors)."""
+    parsed = Parsed(fmt, text)
+    sections = parse_ini(parsed, secret_keys)
     parsed.extra['sections'] = sections
-    if parsed.errors:
-        return parsed
+    return parsed, ([] if parsed.errors else sections)
+
+
+def _ini_pinned_version(entry, version, versions):
+    """``ssl_version = X`` naming one protocol pins exactly that one; returns False when it names none."""
+    proto = versions.get(version['value'].lower()) if version is not None else None
+    if not proto:
+        return False
+    reason = 'ssl_version = %s pins exactly %s' % (version['value'], LABELS[proto])
+    set_versions(entry, versions_from_range(proto, proto), reason, [fin(version['line'], 'ssl_version', version['value'])])
+    return True
+
+
+def _ini_password(entry, sec, key):
+    item = _ini_get(sec, key)
+    if item is not None and item['value']:
+        entry['passwords'].append({'line': item['line'], 'key': key})
+
+
+def _plan_ini(parsed, options, versions, target, host_label):
+    """Edits for INI-style clients: a pinned old ``ssl_version`` becomes ``target``; legacy hosts move."""
+    minimum = options['min_protocol']
+    edits = []
+    for entry in parsed.entries:
+        version = _ini_get(entry['section'], 'ssl_version')
+        if version is not None and needs_fix(entry, minimum) and versions.get(version['value'].lower()):
+            edits.append(Edit(version['span'][0], version['span'][1], target, version['line'], 'ssl_version %s -> %s' % (version['value'], target)))
+        if options.get('move_legacy_endpoints'):
+            edits.extend(_endpoint_edits(parsed, entry, host_label))
+    return edits
+
+
+def parse_offlineimap(text):
+    parsed, sections = _ini_sections('offlineimap', text, _OI_SECRETS)
     for sec in sections:
         if not sec['name'].lower().startswith('repository '):
             continue
@@ -967,11 +1004,7 @@ def parse_offlineimap(text):
         entry['settings'] = {'ssl': implicit, 'ssl_version': version['value'] if version else None, 'tls_level': level['value'] if level else None}
         if mode == 'plain':
             entry['plain'] = True
-        elif version is not None and _OI_VERSIONS.get(version['value'].lower()):
-            proto = _OI_VERSIONS[version['value'].lower()]
-            reason = 'ssl_version = %s pins exactly %s' % (version['value'], LABELS[proto])
-            set_versions(entry, versions_from_range(proto, proto), reason, [fin(version['line'], 'ssl_version', version['value'])])
-        else:
+        elif not _ini_pinned_version(entry, version, _OI_VERSIONS):
             lev = level['value'].lower() if level else 'tls_compat'
             ev = [fin(level['line'] if level else sec['line'], 'tls_level', lev)]
             if lev == 'tls_secure':
@@ -981,9 +1014,7 @@ def parse_offlineimap(text):
                 set_versions(entry, dict((p, 'off' if p == 'ssl3' else 'lib') for p in PROTOS), 'tls_level tls_no_ssl refuses SSL 3.0 only', ev)
             else:
                 set_versions(entry, dict((p, 'lib') for p in PROTOS), 'tls_level %s leaves the versions to Python ssl / OpenSSL' % lev, ev)
-        pw = _ini_get(sec, 'remotepass')
-        if pw is not None and pw['value']:
-            entry['passwords'].append({'line': pw['line'], 'key': 'remotepass'})
+        _ini_password(entry, sec, 'remotepass')
         mechs = _ini_get(sec, 'auth_mechanisms')
         oauth = any(k.startswith('oauth2_') for k in sec['keys']) or (mechs and 'XOAUTH2' in mechs['value'].upper())
         entry['auth'] = 'oauth' if oauth else 'password'
@@ -992,20 +1023,8 @@ def parse_offlineimap(text):
 
 
 def plan_offlineimap(parsed, options):
-    minimum = options['min_protocol']
-    edits = []
-    target = 'tls1_3' if minimum == 'tls1_3' else 'tls1_2'
-    for entry in parsed.entries:
-        sec = entry['section']
-        version = _ini_get(sec, 'ssl_version')
-        if version is not None and needs_fix(entry, minimum) and _OI_VERSIONS.get(version['value'].lower()):
-            edits.append(Edit(version['span'][0], version['span'][1], target, version['line'], 'ssl_version %s -> %s' % (version['value'], target)))
-        if options.get('move_legacy_endpoints'):
-            for srv in entry['servers']:
-                if srv['legacy_endpoint']:
-                    new = legacy_target(srv['host'])
-                    edits.append(Edit(srv['span'][0], srv['span'][1], new, srv['line'], 'remotehost %s -> %s' % (srv['host'], new)))
-    return edits
+    target = 'tls1_3' if options['min_protocol'] == 'tls1_3' else 'tls1_2'
+    return _plan_ini(parsed, options, _OI_VERSIONS, target, 'remotehost')
 
 
 _GM_VERSIONS = {'sslv3': 'ssl3', 'tlsv1': 'tls1_0', 'tlsv1_1': 'tls1_1', 'tlsv1_2': 'tls1_2', 'tlsv1_3': 'tls1_3',
@@ -1013,11 +1032,7 @@ _GM_VERSIONS = {'sslv3': 'ssl3', 'tlsv1': 'tls1_0', 'tlsv1_1': 'tls1_1', 'tlsv1_
 
 
 def parse_getmail(text):
-    parsed = Parsed('getmail', text)
-    sections = parse_ini(parsed, ('password',))
-    parsed.extra['sections'] = sections
-    if parsed.errors:
-        return parsed
+    parsed, sections = _ini_sections('getmail', text, ('password',))
     for sec in sections:
         if sec['name'].lower() != 'retriever':
             continue
@@ -1039,17 +1054,12 @@ def parse_getmail(text):
         version = _ini_get(sec, 'ssl_version')
         if not implicit:
             entry['plain'] = True
-        elif version is not None and _GM_VERSIONS.get(version['value'].lower()):
-            proto = _GM_VERSIONS[version['value'].lower()]
-            reason = 'ssl_version = %s pins exactly %s' % (version['value'], LABELS[proto])
-            set_versions(entry, versions_from_range(proto, proto), reason, [fin(version['line'], 'ssl_version', version['value'])])
+        elif _ini_pinned_version(entry, version, _GM_VERSIONS):
             entry['settings']['ssl_version'] = version['value']
         else:
             set_versions(entry, dict((p, 'lib') for p in PROTOS), 'no ssl_version: Python ssl defaults and the OpenSSL policy decide',
                          [fin(sec['line'], 'ssl_version', None, 'not set')])
-        pw = _ini_get(sec, 'password')
-        if pw is not None and pw['value']:
-            entry['passwords'].append({'line': pw['line'], 'key': 'password'})
+        _ini_password(entry, sec, 'password')
         xo = _ini_get(sec, 'use_xoauth2')
         entry['auth'] = 'oauth' if xo is not None and xo['value'].lower() in ('true', 'yes', '1') else 'password'
         parsed.entries.append(entry)
@@ -1057,20 +1067,8 @@ def parse_getmail(text):
 
 
 def plan_getmail(parsed, options):
-    minimum = options['min_protocol']
-    edits = []
-    target = 'tlsv1_3' if minimum == 'tls1_3' else 'tlsv1_2'
-    for entry in parsed.entries:
-        sec = entry['section']
-        version = _ini_get(sec, 'ssl_version')
-        if version is not None and needs_fix(entry, minimum) and _GM_VERSIONS.get(version['value'].lower()):
-            edits.append(Edit(version['span'][0], version['span'][1], target, version['line'], 'ssl_version %s -> %s' % (version['value'], target)))
-        if options.get('move_legacy_endpoints'):
-            for srv in entry['servers']:
-                if srv['legacy_endpoint']:
-                    new = legacy_target(srv['host'])
-                    edits.append(Edit(srv['span'][0], srv['span'][1], new, srv['line'], 'server %s -> %s' % (srv['host'], new)))
-    return edits
+    target = 'tlsv1_3' if options['min_protocol'] == 'tls1_3' else 'tlsv1_2'
+    return _plan_ini(parsed, options, _GM_VERSIONS, target, 'server')
 
 
 # ---------------------------------------------------------------------------
@@ -1246,10 +1244,7 @@ def plan_msmtp(parsed, options):
                 edit.description = 'added %s to %s' % (new, entry['name'])
                 edits.append(edit)
         if options.get('move_legacy_endpoints'):
-            for srv in entry['servers']:
-                if srv['legacy_endpoint']:
-                    new = legacy_target(srv['host'])
-                    edits.append(Edit(srv['span'][0], srv['span'][1], new, srv['line'], 'host %s -> %s' % (srv['host'], new)))
+            edits.extend(_endpoint_edits(parsed, entry, 'host'))
     return edits
 
 
@@ -1346,11 +1341,7 @@ def plan_imapfilter(parsed, options):
             edits.append(Edit(ssl_field['span'][0], ssl_field['span'][1], _requote(ssl_field['raw'], target), ssl_field['line'],
                               "ssl '%s' -> '%s'" % (ssl_field['value'], target)))
         if options.get('move_legacy_endpoints'):
-            for srv in entry['servers']:
-                if srv['legacy_endpoint']:
-                    new = legacy_target(srv['host'])
-                    start, end = srv['span']
-                    edits.append(Edit(start, end, _requote(parsed.text[start:end], new), srv['line'], 'server %s -> %s' % (srv['host'], new)))
+            edits.extend(_endpoint_edits(parsed, entry, 'server', requote=True))
     return edits
 
 
@@ -1459,10 +1450,7 @@ def plan_curlrc(parsed, options):
             edits.append(Edit(start, end, _requote(old, 'default'), high['line'], 'tls-max %s -> default' % high['value']))
     if options.get('move_legacy_endpoints'):
         for entry in parsed.entries:
-            for srv in entry['servers']:
-                if srv['legacy_endpoint']:
-                    new = legacy_target(srv['host'])
-                    edits.append(Edit(srv['span'][0], srv['span'][1], new, srv['line'], 'URL host %s -> %s' % (srv['host'], new)))
+            edits.extend(_endpoint_edits(parsed, entry, 'URL host'))
     return edits
 
 

@@ -293,26 +293,23 @@ def schannel_default(info, protocol, role):
     raise ValueError('unknown SCHANNEL protocol %s' % protocol)
 
 
-def winhttp_default_mask(info):
+def _default_mask(info, tls12_from):
+    """Protocols a client stack enables by default: SSL 3.0 and TLS 1.0 before Windows ``tls12_from``,
+    then TLS 1.0 to 1.2 (and 1.3 where the OS has it)."""
     if not info['known']:
         return None
-    ver = (info['major'], info['minor'])
-    if ver < (6, 3):
+    if (info['major'], info['minor']) < tls12_from:
         return BIT['ssl3'] | BIT['tls1_0']
-    if info['tls13']:
-        return BIT['tls1_0'] | BIT['tls1_1'] | BIT['tls1_2'] | BIT['tls1_3']
-    return BIT['tls1_0'] | BIT['tls1_1'] | BIT['tls1_2']
+    mask = BIT['tls1_0'] | BIT['tls1_1'] | BIT['tls1_2']
+    return mask | BIT['tls1_3'] if info['tls13'] else mask
+
+
+def winhttp_default_mask(info):
+    return _default_mask(info, (6, 3))
 
 
 def wininet_default_mask(info):
-    if not info['known']:
-        return None
-    ver = (info['major'], info['minor'])
-    if ver < (6, 1):
-        return BIT['ssl3'] | BIT['tls1_0']
-    if info['tls13']:
-        return BIT['tls1_0'] | BIT['tls1_1'] | BIT['tls1_2'] | BIT['tls1_3']
-    return BIT['tls1_0'] | BIT['tls1_1'] | BIT['tls1_2']
+    return _default_mask(info, (6, 1))
 
 
 # ---------------------------------------------------------------------------

@@ -292,17 +292,17 @@ refused:
 
 import base64
 import binascii
-import errno
 import fnmatch
 import glob
-import hashlib
 import os
 import re
 import stat
-import tempfile
 import time
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.mailtls.remediation.plugins.module_utils._atomic import (
+    OwnerNotKeptError, fsync_dir, sha256_bytes, unlink_quietly, write_temp_like,
+)
 
 try:
     import pwd
@@ -640,7 +640,7 @@ class Scanner(object):
         entry = {
             'path': path,
             'size': len(data),
-            'sha256': hashlib.sha256(data).hexdigest(),
+            'sha256': sha256_bytes(data),
             'mode': '%04o' % stat.S_IMODE(st.st_mode),
             'owner': owner,
             'group': group,
@@ -682,64 +682,12 @@ def _read(path):
         return handle.read()
 
 
-def _sha256(data):
-    return hashlib.sha256(data).hexdigest()
-
-
-def _copy_xattrs(src, dst):
-    """Best effort: SELinux label, POSIX ACLs and user attributes follow the file."""
-    if not hasattr(os, 'listxattr'):
-        return
-    try:
-        names = os.listxattr(src)
-    except OSError:
-        return
-    for name in names:
-        try:
-            os.setxattr(dst, name, os.getxattr(src, name))
-        except OSError:
-            continue
-
-
 def _atomic_write(dest, data, like_stat, like_path):
-    """Write ``data`` to ``dest`` via a temporary file in the same directory; owner/mode from ``like_stat``."""
-    directory = os.path.dirname(dest) or '.'
-    fd, tmp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(dest), suffix='.tmp', dir=directory)
+    """Temporary file next to ``dest`` with the owner, mode and extended attributes of ``like_path``; refused if the owner cannot be kept."""
     try:
-        with os.fdopen(fd, 'wb') as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if hasattr(os, 'chown'):
-            if (like_stat.st_uid, like_stat.st_gid) != (os.getuid(), os.getgid()):
-                try:
-                    os.chown(tmp, like_stat.st_uid, like_stat.st_gid)
-                except OSError as exc:
-                    if exc.errno in (errno.EPERM, errno.EACCES):
-                        raise WriteRefused('cannot keep owner %d:%d of %s (not permitted)' % (like_stat.st_uid, like_stat.st_gid, like_path))
-                    raise
-        os.chmod(tmp, stat.S_IMODE(like_stat.st_mode))
-        _copy_xattrs(like_path, tmp)
-        return tmp
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-def _fsync_dir(directory):
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+        return write_temp_like(dest, data, like_stat, require_owner=True, xattrs_from=like_path)
+    except OwnerNotKeptError:
+        raise WriteRefused('cannot keep owner %d:%d of %s (not permitted)' % (like_stat.st_uid, like_stat.st_gid, like_path))
 
 
 def backup_name(path, backup_dir=None, now=None):
@@ -764,7 +712,7 @@ def _make_backup(path, data, st, backup_dir):
     tmp = _atomic_write(dest, data, st, path)
     os.utime(tmp, (st.st_atime, st.st_mtime))
     os.rename(tmp, dest)
-    _fsync_dir(parent)
+    fsync_dir(parent)
     return dest
 
 
@@ -784,8 +732,8 @@ def write_one(spec, write_mode='in_place', suffix='.exov3', backup=True, backup_
     except (IOError, OSError) as exc:
         result.update(refused=True, msg='cannot read %s: %s' % (path, exc.strerror or exc))
         return result
-    if _sha256(current) != spec['expected_sha256'].lower():
-        result.update(refused=True, sha256=_sha256(current), msg='file changed since it was scanned; not written')
+    if sha256_bytes(current) != spec['expected_sha256'].lower():
+        result.update(refused=True, sha256=sha256_bytes(current), msg='file changed since it was scanned; not written')
         return result
     if write_mode == 'side_by_side':
         dest = side_by_side_name(real, suffix)
@@ -798,13 +746,13 @@ def write_one(spec, write_mode='in_place', suffix='.exov3', backup=True, backup_
     else:
         dest = real
         existing = current
-    result['sha256'] = _sha256(existing) if existing is not None else ''
+    result['sha256'] = sha256_bytes(existing) if existing is not None else ''
     if existing == new:
         result['msg'] = 'already up to date'
         return result
     result['changed'] = True
     if check_mode:
-        result['sha256'] = _sha256(new)
+        result['sha256'] = sha256_bytes(new)
         result['msg'] = 'would be written'
         return result
     try:
@@ -813,23 +761,20 @@ def write_one(spec, write_mode='in_place', suffix='.exov3', backup=True, backup_
             result['backup_file'] = _make_backup(dest, existing, dest_stat, backup_dir)
         tmp = _atomic_write(dest, new, st, real)
         try:
-            if _sha256(_read(real)) != spec['expected_sha256'].lower():
+            if sha256_bytes(_read(real)) != spec['expected_sha256'].lower():
                 raise WriteRefused('file changed while it was being written; not written')
             os.replace(tmp, dest)
         except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
+            unlink_quietly(tmp)
             raise
-        _fsync_dir(os.path.dirname(dest))
+        fsync_dir(os.path.dirname(dest))
     except WriteRefused as exc:
         result.update(changed=False, refused=True, msg=str(exc))
         return result
     except (IOError, OSError) as exc:
         result.update(changed=False, refused=True, msg='cannot write %s: %s' % (dest, exc.strerror or exc))
         return result
-    result['sha256'] = _sha256(new)
+    result['sha256'] = sha256_bytes(new)
     result['msg'] = 'written'
     return result
 

@@ -21,8 +21,9 @@ import json
 import ntpath
 import os
 import posixpath
-import tempfile
 from urllib.parse import quote
+
+from ansible_collections.mailtls.remediation.plugins.plugin_utils._files import write_text_atomic
 
 SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json'
 SARIF_VERSION = '2.1.0'
@@ -242,19 +243,5 @@ def build_json_report(result, root=None, tool_version='0.1.0', host=None):
 def write_json_atomic(path, document):
     """Write ``document`` as JSON to ``path`` through a temporary file in the same directory."""
     path = os.path.abspath(path)
-    directory = os.path.dirname(path)
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path), dir=directory)
-    try:
-        with os.fdopen(fd, 'w', encoding='utf-8') as handle:
-            json.dump(document, handle, indent=2, sort_keys=False)
-            handle.write('\n')
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    return write_text_atomic(path, json.dumps(document, indent=2, sort_keys=False) + '\n')

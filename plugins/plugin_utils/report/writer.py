@@ -11,8 +11,8 @@ __metaclass__ = type
 import json
 import os
 import re
-import tempfile
 
+from ansible_collections.mailtls.remediation.plugins.plugin_utils._files import write_text_atomic
 from ansible_collections.mailtls.remediation.plugins.plugin_utils.report import formats, html
 
 FORMATS = {
@@ -23,20 +23,6 @@ FORMATS = {
     'html': ('index.html', html.render_html),
 }
 DEFAULT_FORMATS = ('json', 'csv', 'junit', 'markdown', 'html')
-
-
-def _atomic_write(path, text):
-    directory = os.path.dirname(path)
-    fd, tmp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path), dir=directory)
-    try:
-        with os.fdopen(fd, 'w', encoding='utf-8', newline='') as handle:
-            handle.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def view_filename(name):
@@ -69,6 +55,6 @@ def write_report(dest, fleet, wanted=DEFAULT_FORMATS, max_evidence=5):
     for rel, text in rendered:
         path = os.path.join(dest, rel)
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        _atomic_write(path, text)
+        write_text_atomic(path, text)
         written[rel] = path
     return written

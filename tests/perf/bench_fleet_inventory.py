@@ -48,18 +48,8 @@ USER_FILES = ['.fetchmailrc', '.muttrc', '.mutt/muttrc', '.mbsyncrc', '.msmtprc'
 COMMANDS = [['openssl', 'version', '-a'], ['gnutls-cli', '--version']]
 
 
-def collections_root():
-    parts = REPO.split(os.sep)
-    if parts[-3:-2] == ['ansible_collections'] and parts[-2:] == ['mailtls', 'remediation']:
-        return os.sep.join(parts[:-3])
-    root = os.path.join(tempfile.gettempdir(), 'mailtls-pytest-%d' % os.getuid(), 'collections')
-    link = os.path.join(root, 'ansible_collections', 'mailtls', 'remediation')
-    if not os.path.islink(link) or os.readlink(link) != REPO:
-        os.makedirs(os.path.dirname(link), exist_ok=True)
-        tmp = link + '.%d' % os.getpid()
-        os.symlink(REPO, tmp)
-        os.replace(tmp, link)
-    return root
+sys.path.insert(0, os.path.join(REPO, 'tests'))
+from harness.collection_root import collection_root as collections_root  # noqa: E402  pylint: disable=wrong-import-position
 
 
 COUNTER = """

@@ -7,36 +7,23 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 
-import pytest
 import yaml
+
+from harness.collection_root import collection_root as collections_root
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 BIN = os.path.dirname(sys.executable)
 
 
 def tool(name):
+    """The tool from the venv or PATH; make test installs both, so a missing one is a failure."""
     path = os.path.join(BIN, name)
-    return path if os.path.exists(path) else shutil.which(name)
+    found = path if os.path.exists(path) else shutil.which(name)
+    assert found, '%s is not installed (tests/requirements.txt lists it)' % name
+    return found
 
 
-def collections_root():
-    """The same root tests/conftest.py makes: the checkout itself, or a temp tree with one symlink."""
-    parts = REPO.split(os.sep)
-    if parts[-3:-2] == ['ansible_collections'] and parts[-2:] == ['mailtls', 'remediation']:
-        return os.sep.join(parts[:-3])
-    root = os.path.join(tempfile.gettempdir(), 'mailtls-pytest-%d' % os.getuid(), 'collections')
-    link = os.path.join(root, 'ansible_collections', 'mailtls', 'remediation')
-    if not os.path.islink(link) or os.readlink(link) != REPO:
-        os.makedirs(os.path.dirname(link), exist_ok=True)
-        tmp = link + '.%d' % os.getpid()
-        os.symlink(REPO, tmp)
-        os.replace(tmp, link)
-    return root
-
-
-@pytest.mark.skipif(tool('ansible-builder') is None, reason='ansible-builder is not installed')
 def test_ansible_builder_create(tmp_path):
     context = str(tmp_path / 'context')
     proc = subprocess.run([tool('ansible-builder'), 'create', '-f', os.path.join(REPO, 'execution-environment.yml'), '-c', context],
@@ -48,7 +35,6 @@ def test_ansible_builder_create(tmp_path):
     assert 'mailtls.remediation' in [c['name'] for c in galaxy['collections']]
 
 
-@pytest.mark.skipif(tool('ansible-builder') is None, reason='ansible-builder is not installed')
 def test_collection_ee_dependencies_are_found():
     """ansible-builder reads meta/execution-environment.yml of the installed collection."""
     proc = subprocess.run([tool('ansible-builder'), 'introspect', '--sanitize', collections_root()],
@@ -63,8 +49,6 @@ def test_collection_ee_dependencies_are_found():
     assert any(line.startswith('openssl') for line in data['system'])
 
 
-@pytest.mark.skipif(tool('ansible-runner') is None, reason='ansible-runner is not installed')
-@pytest.mark.skipif(not os.path.exists(os.path.join(REPO, 'plugins', 'modules', 'tls_facts.py')), reason='tls_facts is not in the collection yet')
 def test_inventory_playbook_under_ansible_runner(tmp_path):
     pdd = tmp_path / 'pdd'
     for sub in ('project', 'inventory', 'env'):

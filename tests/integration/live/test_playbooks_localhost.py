@@ -7,33 +7,17 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import xml.etree.ElementTree as ET
 
 import jsonschema
-import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 BIN = os.path.dirname(sys.executable)
 SCHEMA = os.path.join(REPO, 'schemas', 'posture-v1.schema.json')
 
-pytestmark = pytest.mark.skipif(not os.path.exists(os.path.join(REPO, 'plugins', 'modules', 'tls_facts.py')),
-                                reason='mailtls.remediation.tls_facts is not in the collection yet')
 
 
-def collections_root():
-    """The same root tests/conftest.py makes: the checkout itself, or a temp tree with one symlink."""
-    parts = REPO.split(os.sep)
-    if parts[-3:-2] == ['ansible_collections'] and parts[-2:] == ['mailtls', 'remediation']:
-        return os.sep.join(parts[:-3])
-    root = os.path.join(tempfile.gettempdir(), 'mailtls-pytest-%d' % os.getuid(), 'collections')
-    link = os.path.join(root, 'ansible_collections', 'mailtls', 'remediation')
-    if not os.path.islink(link) or os.readlink(link) != REPO:
-        os.makedirs(os.path.dirname(link), exist_ok=True)
-        tmp = link + '.%d' % os.getpid()
-        os.symlink(REPO, tmp)
-        os.replace(tmp, link)
-    return root
+from harness.collection_root import collection_root as collections_root  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def write_inventory(path, names):

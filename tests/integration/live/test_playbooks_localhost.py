@@ -11,13 +11,11 @@ import xml.etree.ElementTree as ET
 
 import jsonschema
 
+from harness.collection_root import collection_root as collections_root
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 BIN = os.path.dirname(sys.executable)
 SCHEMA = os.path.join(REPO, 'schemas', 'posture-v1.schema.json')
-
-
-
-from harness.collection_root import collection_root as collections_root  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def write_inventory(path, names):

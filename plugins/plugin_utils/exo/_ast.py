@@ -242,6 +242,8 @@ class Doc(object):
         self.norm = normalise(text)
         self.data = self.norm.encode('utf-8', 'surrogatepass')
         self.tree = get_parser().parse(self.data)
+        if self.tree.root_node.has_error:
+            self._relaxed_parse()
         self.root = self.tree.root_node
         self.pos = Positions(text)
         if len(self.data) == len(text):
@@ -258,6 +260,22 @@ class Doc(object):
             table[b] = len(self.norm)
             self._b2c = table
         self._all = None
+
+    def _relaxed_parse(self):
+        """Parse again with grammar gaps papered over; keep that tree when it has fewer errors.
+
+        PowerShell accepts a statement terminator after a named block (``begin { } ; process { }``),
+        the pwsh grammar does not. The parser gets a copy where such a ``;`` is a space (same length,
+        so offsets stay valid); the text, ``norm`` and every value keep the original characters.
+        """
+        relaxed = _relax(self.norm)
+        if relaxed is self.norm:
+            return
+        data = relaxed.encode('utf-8', 'surrogatepass')
+        tree = get_parser().parse(data)
+        if _error_count(tree.root_node) < _error_count(self.tree.root_node):
+            self.tree = tree
+            self.data = data
 
     def char(self, byte_offset):
         if self._b2c is None:
@@ -309,6 +327,39 @@ class Doc(object):
                 item.update({'message': 'missing %s' % node.type, 'offset': start, 'end_offset': end})
                 out.append(item)
         return out
+
+
+_BRACE_SEMI = re.compile(r'\}[ \t]*;')
+_BLOCK_FOLLOWS = re.compile(r'(?:\s|#[^\r\n]*|<#.*?#>)*(?:\}|(?:begin|process|end|dynamicparam|clean)\s*\{)', re.I | re.S)
+
+
+def _relax(norm):
+    """``norm`` with each ``;`` that follows a ``}`` and precedes a named block or a closing ``}`` turned into a space.
+
+    Such a terminator never changes what PowerShell runs, so the copy means the same. Returns
+    ``norm`` itself when there is nothing to change.
+    """
+    chars = None
+    for match in _BRACE_SEMI.finditer(norm):
+        semi = match.end() - 1
+        if _BLOCK_FOLLOWS.match(norm, semi + 1):
+            if chars is None:
+                chars = list(norm)
+            chars[semi] = ' '
+    return ''.join(chars) if chars is not None else norm
+
+
+def _error_count(root):
+    count = 0
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if not node.has_error and not node.is_missing:
+            continue
+        if node.is_error or node.is_missing or node.type == 'ERROR':
+            count += 1
+        stack.extend(node.children)
+    return count
 
 
 def statement_of(node):

@@ -82,6 +82,7 @@ class Connection(object):
         self.credential = None    # value node
         self.upn = None           # value node
         self.session_option = None
+        self.session_name = None  # literal -Name of New-PSSession, when known
         self.common = []          # (name, source)
         self.rewritable = False
         self.reason = ''
@@ -382,6 +383,9 @@ class Analysis(object):
             conn.legacy = False
         conn.credential = self.arg(cmd, 'credential')
         conn.session_option = self.arg(cmd, 'sessionoption')
+        name = self.value_text(self.arg(cmd, 'name'), cmd.start)
+        if name and UNKNOWN not in name:
+            conn.session_name = name.strip().lower()
         self._common(conn)
         self._bind_session(conn)
         self.connections.append(conn)
@@ -613,6 +617,12 @@ class Analysis(object):
                 else:
                     continue
                 item['conns'] = [c for c in conns if c is not None]
+            elif session is None and not getter and not pipeline_vars and self._named_cleanup(cmd) is not None:
+                conns = self._named_cleanup(cmd)
+                if not any(c.kind in CLOUD for c in conns):
+                    continue
+                item['action'] = 'replace' if all(c.kind in CLOUD for c in conns) else 'insert'
+                item['conns'] = conns
             elif getter and session is None:
                 names = set(c.name for c in stmt_cmds)
                 filt = ' '.join(self.doc.nsrc(n) for n in walk(stmt) if n.type == 'script_block_expression')
@@ -624,6 +634,17 @@ class Analysis(object):
                 else:
                     item['action'] = 'insert' if hybrid else 'replace'
             self.cleanups.append(item)
+
+    def _named_cleanup(self, cmd):
+        """Sessions removed by ``Remove-PSSession -Name <literal>`` (a name given to ``New-PSSession -Name``), else None."""
+        if cmd.positionals or cmd.splats or any(p.name not in ('name', 'erroraction', 'warningaction') for p in cmd.params):
+            return None
+        value = self.value_text(self.arg(cmd, 'name'), cmd.start)
+        if not value or UNKNOWN in value or re.search(r'[*?\[\],]', value):
+            return None
+        name = value.strip().lower()
+        conns = [c for c in self.connections if c.form == 'rps_session' and c.session_name == name]
+        return conns or None
 
     def _report(self):
         cloud = bool(self.cloud_connections())

@@ -185,6 +185,10 @@ class _Editor(object):
         elif after.lstrip().startswith(';'):
             semi = end + after.index(';') + 1
             rest = text[semi:line_end]
+            if not before.strip() and not rest.strip():
+                # 'Statement ;' alone on its line: the line goes, as for a statement without terminator
+                self.edits.append((line_start, self.pos.after_break(line_end), '', rule))
+                return
             semi += len(rest) - len(rest.lstrip(' \t'))
             self.edits.append((start, semi, '', rule))
         elif before.rstrip().endswith(';') and not after.strip():

@@ -501,8 +501,10 @@ MUTT_VARS = {'ssl_use_sslv2': None, 'ssl_use_sslv3': 'ssl3', 'ssl_use_tlsv1': 't
              'ssl_use_tlsv1_2': 'tls1_2', 'ssl_use_tlsv1_3': 'tls1_3'}
 _MUTT_SECRET_VARS = ('imap_pass', 'pop_pass', 'smtp_pass', 'smtp_password')
 _MUTT_URL = re.compile(r'''\b(imaps?|pops?|smtps?)://([^\s'"/@]*@)?(\[[^\]]+\]|[A-Za-z0-9.\-_]+)(?::(\d+))?''', re.I)
-_MUTT_TOKEN = re.compile(r'''[ \t]+|\\\r?\n|"(?:\\.|[^"\\\n])*"|'[^'\n]*'|`[^`\n]*`|;|\r?\n|#[^\n]*|=|(?:\\.|[^\s"'`;#=\\])+''', re.S)
-_MUTT_SECRET_ANYWHERE = re.compile(r'''\b(?:imap_pass|pop_pass|smtp_pass|smtp_password)\s*=\s*("(?:\\.|[^"\\\n])*"|'[^'\n]*'|[^\s;'"]+)''')
+# Like mutt itself, a quote left open runs to the end of its line (the three alternatives at the end).
+_MUTT_TOKEN = re.compile(r'''[ \t]+|\\\r?\n|"(?:\\.|[^"\\\n])*"|'[^'\n]*'|`[^`\n]*`|;|\r?\n|#[^\n]*|=|(?:\\.|[^\s"'`;#=\\])+'''
+                         r'''|"(?:\\.|[^"\\\n])*\\?|'[^'\n]*|`[^`\n]*''', re.S)
+_MUTT_SECRET_ANYWHERE = re.compile(r'''\b(?:imap_pass|pop_pass|smtp_pass|smtp_password)\s*=\s*("(?:\\.|[^"\\\n])*"|'[^'\n]*'?|"[^"\n]*|[^\s;'"]+)''')
 _MUTT_BOOL_TRUE = ('yes', 'y', 'true', 'on', '1')
 _MUTT_BOOL_FALSE = ('no', 'n', 'false', 'off', '0')
 
@@ -534,8 +536,9 @@ def _mutt_commands(parsed):
 
 
 def _mutt_value(tok):
-    if tok[:1] in ('"', "'") and len(tok) >= 2:
-        inner = tok[1:-1]
+    if tok[:1] in ('"', "'"):
+        closed = len(tok) >= 2 and tok[-1] == tok[0] and not (tok[0] == '"' and tok.endswith('\\"') and not tok.endswith('\\\\"'))
+        inner = tok[1:-1] if closed else tok[1:]
         return re.sub(r'\\(.)', r'\1', inner) if tok[0] == '"' else inner
     return re.sub(r'\\(.)', r'\1', tok)
 

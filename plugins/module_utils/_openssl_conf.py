@@ -1287,10 +1287,27 @@ def _fix_protocol_for_tls12(value):
     return ','.join(kept)
 
 
+def _cipher_string_without_ciphers(raw_value):
+    """A CipherString that adds no suite (``None``) leaves TLS 1.2 and below without ciphers: the replacement
+    value (``DEFAULT`` plus the directives it held), or None when the value does select suites."""
+    tokens = [t for t in re.split(r'[:, ]+', (raw_value or '').strip()) if t]
+    added = [t for t in tokens if t[0] not in '!-+@']
+    if not added or any(t.lower() != 'none' for t in added):
+        return None
+    return ':'.join(['DEFAULT'] + [t for t in tokens if t[0] == '@'])
+
+
 def _plan_settings(edits, sd, target, mode, raise_seclevel0_to):
     """Edits inside the settings section. Returns True if anything changed."""
     config = edits.config
     changed = False
+    for entry in _tls_entries(config, sd, 'cipherstring'):
+        replacement = _cipher_string_without_ciphers(entry['raw_value'])
+        if replacement is not None:
+            if mode == 'enforce_minimum' and raise_seclevel0_to is not None:
+                replacement = re.sub(r'@SECLEVEL=0(?!\d)', '@SECLEVEL=%d' % int(raise_seclevel0_to), replacement)
+            edits.set_value(entry['path'], entry['index'], replacement)
+            changed = True
     if mode == 'enforce_minimum':
         mins = _tls_entries(config, sd, 'minprotocol')
         eff = None
@@ -1318,7 +1335,7 @@ def _plan_settings(edits, sd, target, mode, raise_seclevel0_to):
                 changed = True
         if raise_seclevel0_to is not None:
             for entry in _tls_entries(config, sd, 'cipherstring'):
-                if re.search(r'@SECLEVEL=0(?!\d)', entry['raw_value']):
+                if re.search(r'@SECLEVEL=0(?!\d)', entry['raw_value']) and _cipher_string_without_ciphers(entry['raw_value']) is None:
                     new = re.sub(r'@SECLEVEL=0(?!\d)', '@SECLEVEL=%d' % int(raise_seclevel0_to), entry['raw_value'])
                     edits.set_value(entry['path'], entry['index'], new)
                     changed = True

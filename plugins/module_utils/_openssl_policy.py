@@ -64,6 +64,18 @@ def excludes_krsa(cipher_string):
     return any(t.upper() in ('!KRSA', '-KRSA', '!RSA', '-RSA') for t in tokens)
 
 
+def selects_no_cipher(cipher_string):
+    """True when a cipher string adds no cipher suite at all (``None``: a word that matches nothing).
+
+    OpenSSL then keeps an empty list for TLS 1.2 and below, so only TLS 1.3 (configured by
+    ``Ciphersuites``) can still be negotiated.
+    """
+    if not cipher_string:
+        return False
+    added = [t for t in re.split(r'[:, ]+', cipher_string.strip()) if t and t[0] not in '!-+@']
+    return bool(added) and all(t.lower() == 'none' for t in added)
+
+
 def _setting_evidence(setting, note=None):
     return evidence('file', path=setting.get('path'), line=setting.get('line'), section=setting.get('section'),
                     key=setting.get('key'), value=setting.get('value'), note=note)
@@ -149,6 +161,9 @@ def _decide_one(proto, version, min_s, max_s, disabled, level, level_evidence, c
         return decision('refused', 'above MaxProtocol %s' % max_s.get('value'), ev + [_setting_evidence(max_s)])
     if proto in disabled:
         return decision('refused', 'removed by a Protocol line', ev + [_setting_evidence(disabled[proto])])
+    if proto != 'tls1_3' and selects_no_cipher(cipher):
+        return decision('refused', 'the cipher string %r selects no cipher suite, so nothing below TLS 1.3 can be negotiated' % cipher,
+                        ev + [_setting_evidence(cipher_setting)])
     if proto in ('tls1_2', 'tls1_3'):
         if proto == 'tls1_2' and level is not None and level >= 5 and version >= (3, 0, 0):
             return decision('unknown', 'security level %d may leave no usable TLS 1.2 cipher suites' % level, ev + [level_evidence])

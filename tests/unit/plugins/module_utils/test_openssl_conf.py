@@ -700,3 +700,21 @@ def test_idempotent_for_every_distro_fixture(name, mode):
 @pytest.mark.parametrize('mode', ['enforce_minimum', 'ensure_tls12'])
 def test_idempotent_for_malformed_fixtures(name, mode):
     plan_and_check(malformed(name), mode=mode)
+
+
+@pytest.mark.parametrize('mode', ['enforce_minimum', 'ensure_tls12'])
+def test_cipherstring_none_is_replaced_because_it_leaves_tls12_without_suites(mode):
+    # "CipherString = None" matches no suite: OpenSSL keeps an empty list and only TLS 1.3 still works.
+    files = tree('handedited')
+    plan, _new, after = plan_and_check(files, mode=mode, min_protocol='TLSv1.2')
+    assert len(plan) == 1
+    assert '\nCipherString = DEFAULT\n' in plan[0][2]
+    assert '# someone wanted old servers back\n' in plan[0][2]
+    assert after.result['settings']['CipherString']['value'] == 'DEFAULT'
+
+
+def test_cipherstring_none_keeps_its_directives_and_raises_level_zero():
+    files = {DEBIAN: '[default]\nopenssl_conf = i\n[i]\nssl_conf = s\n[s]\nsystem_default = d\n[d]\nCipherString = None:@SECLEVEL=0\n'}
+    plan, _new, after = plan_and_check(files)
+    assert 'CipherString = DEFAULT:@SECLEVEL=2\n' in plan[0][2]
+    assert after.result['seclevel'] == 2

@@ -95,3 +95,19 @@ def test_unknown_version_decides_nothing():
 ])
 def test_parse_version(text, version):
     assert policy.parse_version(text) == version
+
+
+@pytest.mark.parametrize('cipher', ['None', 'none:@SECLEVEL=1', '!aNULL:None'])
+def test_cipher_string_that_selects_nothing_leaves_only_tls13(cipher):
+    setting = {'value': cipher, 'path': '/etc/ssl/openssl.cnf', 'line': 12, 'section': 'tls_defaults', 'key': 'CipherString'}
+    decisions, dummy = policy.decide((3, 0, 19), {'cipher_string': setting}, 2, None, DEBIAN)
+    for proto in ('tls1_0', 'tls1_1', 'tls1_2'):
+        assert decisions[proto]['state'] == 'refused', proto
+        assert 'selects no cipher suite' in decisions[proto]['reason']
+    assert decisions['tls1_3']['state'] == 'allowed'
+
+
+def test_cipher_string_with_a_real_suite_is_not_treated_as_empty():
+    assert not policy.selects_no_cipher('None:AES128-SHA')
+    assert not policy.selects_no_cipher('DEFAULT:@SECLEVEL=0')
+    assert not policy.selects_no_cipher('')

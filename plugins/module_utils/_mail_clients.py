@@ -857,8 +857,20 @@ def remediation_context(toolbox=None):
     return _context(toolbox or Toolbox())
 
 
-def secret_spans(parsed):
-    return list(parsed.secrets)
+# A safety net under the format parsers: any line, commented out or not, whose key names a
+# credential gets its value masked in diffs and messages (a "#password old" line is still a secret).
+_CREDENTIAL_LINE = re.compile(
+    r'(?im)^[ \t]*[#;!%"]*[ \t]*(?:set[ \t]+)?'
+    r'(?:[\w.-]*[_.-])?(?:pass|passwd|password|passwordeval|passcmd|pass_?cmd|secret|client_secret|token|refresh_token|oauth2?_[\w]*)'
+    r'[ \t]*(?:=|:|[ \t])[ \t]*(\S[^\r\n]*)')
+
+
+def credential_line_spans(text):
+    return [match.span(1) for match in _CREDENTIAL_LINE.finditer(text or '')]
+
+
+def secret_spans(parsed, text=None):
+    return list(parsed.secrets) + credential_line_spans(text)
 
 
 def redacted_text(fmt, data):
@@ -869,7 +881,7 @@ def redacted_text(fmt, data):
     parsed = mf.parse(fmt, text, {})
     if not parsed.ok:
         return '(%d bytes, content not shown: not understood)' % len(data)
-    return mf.redact(text, secret_spans(parsed))
+    return mf.redact(text, secret_spans(parsed, text))
 
 
 def plan_file(path, fmt, options, context, max_file_bytes=DEFAULT_MAX_FILE_BYTES):
@@ -914,8 +926,8 @@ def plan_file(path, fmt, options, context, max_file_bytes=DEFAULT_MAX_FILE_BYTES
     item['sha256'] = sha256_bytes(result.data)
     item['mode'] = '%04o' % stat.S_IMODE(result.stat.st_mode)
     item['changes'] = ['line %s: %s' % (e.line, e.description) for e in sorted(edits, key=lambda e: e.start)]
-    item['before_redacted'] = mf.redact(text, secret_spans(parsed))
-    item['after_redacted'] = mf.redact(new_text, secret_spans(after))
+    item['before_redacted'] = mf.redact(text, secret_spans(parsed, text))
+    item['after_redacted'] = mf.redact(new_text, secret_spans(after, new_text))
     item['status'] = 'changed' if item['after'] != item['before'] else 'unchanged'
     if fmt == 'thunderbird_prefs':
         folder = os.path.dirname(path)

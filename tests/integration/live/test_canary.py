@@ -113,3 +113,24 @@ def test_gnutls_candidates(tmp_path):
 
     ok, details = _canary.validate_gnutls_config(write(tmp_path, "nothing2.cfg", "# nothing\n"), expect_legacy_refused=False)
     assert ok, details
+
+
+def test_an_openssl_req_error_the_file_in_place_already_has_does_not_block(tmp_path):
+    """An oid_section entry OpenSSL 3 defines itself makes `openssl req` fail on the current file too."""
+    head = 'oid_section = new_oids\n[new_oids]\nxmppAddr = 1.3.6.1.5.5.7.8.5\n'
+    baseline = tmp_path / 'current.cnf'
+    baseline.write_text('openssl_conf = openssl_init\n' + head + '[openssl_init]\n')
+    candidate = tmp_path / 'candidate.cnf'
+    candidate.write_text('openssl_conf = openssl_init\n' + head +
+                         '[openssl_init]\nssl_conf = ssl_sect\n[ssl_sect]\nsystem_default = sd\n[sd]\nMinProtocol = TLSv1.2\n')
+    alone_ok, alone = _canary.validate_openssl_conf(str(candidate))
+    assert not alone_ok and 'does not load' in alone['error']
+    ok, details = _canary.validate_openssl_conf(str(candidate), baseline_path=str(baseline))
+    assert ok, details
+    assert 'oid exists' in details['syntax_note']
+    assert all(check['passed'] for check in details['checks'])
+    # A new error the current file does not have still blocks.
+    broken = tmp_path / 'broken.cnf'
+    broken.write_text(candidate.read_text() + '[unclosed\n')
+    bad_ok, bad = _canary.validate_openssl_conf(str(broken), baseline_path=str(baseline))
+    assert not bad_ok and 'does not load' in bad['error']

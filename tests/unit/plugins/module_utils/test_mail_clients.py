@@ -468,3 +468,31 @@ def test_windows_raw_inventory():
     # prefs.js min 1 beats the registry policy; enable-deprecated keeps TLS 1.0
     assert tb['protocols']['tls1_0']['state'] == 'allowed'
     assert mc.clients_from_windows_raw({}) == []
+
+
+def test_mutt_quote_left_open_runs_to_end_of_line_like_mutt():
+    # mutt reads an unbalanced quote up to the end of its line instead of rejecting the file
+    text = "send-hook . 'my_hdr X-Note: it's late'\nset ssl_use_tlsv1=yes\nset imap_pass='Open-Quote-Pw\n"
+    parsed = mf.parse('mutt', text, CTX)
+    assert parsed.ok, parsed.errors
+    assert parsed.render() == text
+    assert states(parsed.entries[0])['tls1_0'] == 'on'
+    assert 'Open-Quote-Pw' not in mf.redact(text, parsed.secrets)
+    new = mf.apply_edits(text, mf.plan_edits(parsed, OPTS12))
+    assert "set ssl_use_tlsv1=no\n" in new
+    again = mf.parse('mutt', new, CTX)
+    assert again.ok and mf.plan_edits(again, OPTS12) == []
+
+
+@pytest.mark.parametrize('fmt, text, secret', [
+    ('msmtp', 'account work\nhost smtp.office365.com\n#password OldSecret1\ntls_starttls on\n', 'OldSecret1'),
+    ('mbsync', 'IMAPAccount work\nHost outlook.office365.com\n#    Pass "tok3n-value"\nSSLVersions TLSv1\n', 'tok3n-value'),
+    ('fetchmail', 'poll outlook.office365.com protocol imap\n  user "a" there\n# password "Fetch-0ld"\n  sslproto tls1\n', 'Fetch-0ld'),
+    ('mutt', '# set imap_pass = "Mutt-0ld"\nset ssl_use_tlsv1 = yes\n', 'Mutt-0ld'),
+])
+def test_commented_out_credentials_never_reach_a_diff(fmt, text, secret):
+    parsed = mf.parse(fmt, text, {})
+    assert parsed.ok, parsed.errors
+    masked = mf.redact(text, mc.secret_spans(parsed, text))
+    assert secret not in masked
+    assert masked.count('\n') == text.count('\n'), 'masking keeps the lines'

@@ -316,10 +316,12 @@ def _same_syntax_failure(candidate_path, candidate_message, baseline_path, key_p
     baseline_ok, baseline_message = openssl_syntax_check(baseline_path, key_path, openssl_path, timeout)
     if baseline_ok:
         return False
-    def normal(message, path):
-        # OpenSSL prefixes each error line with the thread id, which differs per process.
-        return re.sub(r"(?m)^[0-9A-Fa-f]{8,}:", "", message.replace(path, "<config>"))
-    return normal(baseline_message, baseline_path) == normal(candidate_message, candidate_path)
+    return _normal_error(baseline_message, baseline_path) == _normal_error(candidate_message, candidate_path)
+
+
+def _normal_error(message, path):
+    """OpenSSL prefixes each error line with the thread id, which differs per process."""
+    return re.sub(r"(?m)^[0-9A-Fa-f]{8,}:", "", message.replace(path, "<config>"))
 
 
 def _validate(candidate_path, expectations, client_factory, openssl_bin, timeout, syntax_check, kind, baseline_path=None):

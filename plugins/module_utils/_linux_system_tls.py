@@ -138,11 +138,8 @@ def validate(edits, mode, openssl_bin, timeout=20):
                 handle.write(_openssl_conf.encode_lossless(edit.after))
             if edit.kind == 'openssl':
                 baseline = edit.path if edit.before is not None else None
-                if mode == 'enforce_minimum':
-                    ok, details = _canary.validate_openssl_conf(candidate, openssl_bin=openssl_bin, timeout=timeout, baseline_path=baseline)
-                else:
-                    ok, details = _canary.validate_openssl_conf_keeps_tls12(candidate, openssl_bin=openssl_bin, timeout=timeout,
-                                                                           baseline_path=baseline)
+                check = _canary.validate_openssl_conf if mode == 'enforce_minimum' else _canary.validate_openssl_conf_keeps_tls12
+                ok, details = check(candidate, openssl_bin=openssl_bin, timeout=timeout, baseline_path=baseline)
             elif shutil.which('gnutls-cli') is None:
                 ok, details = True, {'warning': 'gnutls-cli is not installed: %s was checked by the parser only, not with a live handshake' % edit.path}
             else:

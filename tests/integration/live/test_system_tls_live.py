@@ -167,7 +167,8 @@ def test_system_tls_fails_closed_when_the_candidate_breaks_tls12(tmp_path):
     broken.write_text(text)
     run = run_module('system_tls', {'openssl_conf': str(broken), 'gnutls': False, 'state_dir': str(tmp_path / 'state')})
     assert run.failed
-    assert 'validation failed' in run['msg'] and 'does not load' in run['msg']
+    # The current file fails `openssl req` the same way, so the live handshake decides: TLS 1.2 breaks.
+    assert 'validation failed' in run['msg'] and 'tls1_2: ' in run['msg'] and 'no ciphers' in run['msg']
     assert broken.read_text() == text, 'the original must stay untouched'
 
 

@@ -44,8 +44,7 @@ LEGACY_FINDINGS = {'client_pinned_below_tls12', 'client_no_usable_protocol', 'cl
 
 def _need(binary):
     path = shutil.which(binary)
-    if path is None:
-        pytest.skip('%s is not installed (make test installs it from Debian)' % binary)
+    assert path, '%s is not installed (make test installs it from Debian)' % binary
     return path
 
 
@@ -56,16 +55,9 @@ def _parallel(function, names):
 
 
 @pytest.fixture(scope='module')
-def servers(request):
-    """The session's ``mail_servers`` fixture; started here only when no conftest provides it."""
-    try:
-        return request.getfixturevalue('mail_servers')
-    except pytest.FixtureLookupError:
-        if not dovecot.dovecot_available():
-            pytest.skip('Dovecot is not installed')
-        started = dovecot.start_servers()
-        request.addfinalizer(started.stop)
-        return started
+def servers(mail_servers):
+    """The session's Dovecot servers (tests/integration/live/conftest.py)."""
+    return mail_servers
 
 
 @pytest.fixture(scope='module')
@@ -217,8 +209,7 @@ SMTP_PASSWORD = 'smtp-Pass-1'
 @pytest.fixture(scope='module')
 def smtp_servers(tmp_path_factory):
     """Three STARTTLS submission servers (TLS 1.2+, TLS 1.0 ECDHE, TLS 1.0 RSA) with their own CA."""
-    if not dovecot.find_binary('openssl'):
-        pytest.skip('openssl is not installed')
+    assert dovecot.find_binary('openssl'), 'openssl is not installed (make test installs it)'
     pki = tmp_path_factory.mktemp('smtp-pki')
     cert, key = dovecot.make_certificate(str(pki))
     started = {}

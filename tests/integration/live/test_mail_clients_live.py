@@ -34,23 +34,14 @@ CLIENT_TIMEOUT = 60
 
 def _need(binary):
     path = shutil.which(binary)
-    if path is None:
-        pytest.skip('%s is not installed (make test installs it from Debian)' % binary)
+    assert path, '%s is not installed (make test installs it from Debian)' % binary
     return path
 
 
 @pytest.fixture(scope='module')
-def servers(request):
-    """The session's ``mail_servers`` fixture; started here only when no conftest provides it."""
-    try:
-        return request.getfixturevalue('mail_servers')
-    except pytest.FixtureLookupError:
-        from harness import dovecot  # pylint: disable=import-outside-toplevel
-        if not dovecot.dovecot_available():
-            pytest.skip('Dovecot is not installed')
-        started = dovecot.start_servers()
-        request.addfinalizer(started.stop)
-        return started
+def servers(mail_servers):
+    """The session's Dovecot servers (tests/integration/live/conftest.py)."""
+    return mail_servers
 
 
 @pytest.fixture

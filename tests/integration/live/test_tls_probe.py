@@ -266,6 +266,16 @@ class _Server(object):
             conn.close()
 
 
+def _serve_handshake(ctx, conn):
+    """Complete the server side of a TLS handshake, then wait briefly for the client to go."""
+    with ctx.wrap_socket(conn, server_side=True) as tls:
+        tls.settimeout(2)
+        try:
+            tls.recv(100)
+        except (OSError, ssl.SSLError):
+            pass
+
+
 def _server_context(mail_servers):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
@@ -287,12 +297,7 @@ def test_starttls_smtp(mail_servers, engine):
         if reader.readline().strip().upper() != b"STARTTLS":
             return
         conn.sendall(b"220 2.0.0 go ahead\r\n")
-        with ctx.wrap_socket(conn, server_side=True) as tls:
-            tls.settimeout(2)
-            try:
-                tls.recv(100)
-            except (OSError, ssl.SSLError):
-                pass
+        _serve_handshake(ctx, conn)
 
     server = _Server(smtp)
     try:
@@ -335,12 +340,7 @@ def test_intermittent_server(mail_servers, engine):
         if index % 2 == 1:
             conn.close()
             return
-        with ctx.wrap_socket(conn, server_side=True) as tls:
-            tls.settimeout(2)
-            try:
-                tls.recv(100)
-            except (OSError, ssl.SSLError):
-                pass
+        _serve_handshake(ctx, conn)
 
     server = _Server(flaky)
     try:

@@ -9,6 +9,9 @@ BUILD := $(CURDIR)/build
 COLLECTIONS := $(BUILD)/collections
 COPY := $(COLLECTIONS)/ansible_collections/mailtls/remediation
 REPORT_DIR ?= $(CURDIR)/mailtls-report
+# ansible-test and ansible-lint keep caches and virtualenvs under $HOME; give them one
+# per checkout so two clones on one machine can test at the same time.
+TEST_HOME := $(BUILD)/home
 ANSIBLE_ENV := ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) ANSIBLE_LOCALHOST_WARNING=false \
 	ANSIBLE_INVENTORY_UNPARSED_WARNING=false PATH=$(VENV)/bin:$$PATH
 PYTEST_WORKERS ?= 2
@@ -24,7 +27,7 @@ help:
 
 setup:
 	bash hack/bootstrap.sh
-	bash hack/ansible-test-offline.sh
+	HOME=$(TEST_HOME) bash hack/ansible-test-offline.sh
 
 # A copy of the collection under ansible_collections/mailtls/remediation, made
 # of the files git knows about (tracked or not ignored), as ansible-test needs.
@@ -46,10 +49,10 @@ run: collection
 	@echo "report: $(REPORT_DIR)"; ls -1 $(REPORT_DIR)
 
 sanity: collection
-	cd $(COPY) && $(ANSIBLE_ENV) ansible-test sanity --local --python 3.11 --color no
+	cd $(COPY) && HOME=$(TEST_HOME) $(ANSIBLE_ENV) ansible-test sanity --local --python 3.11 --color no
 
 lint: collection
-	cd $(COPY) && $(ANSIBLE_ENV) ansible-lint --profile production --offline
+	cd $(COPY) && HOME=$(TEST_HOME) $(ANSIBLE_ENV) ansible-lint --profile production --offline
 
 changelog-lint: setup
 	$(VENV)/bin/antsibull-changelog lint

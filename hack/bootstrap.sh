@@ -10,9 +10,11 @@ python=${PYTHON:-python3}
 
 # Packages the tests drive for real: OpenSSL and GnuTLS command line tools,
 # Dovecot as the IMAP/POP3 server, the mail clients, and a browser for the report.
-debs=(openssl gnutls-bin curl git rsync
+debs=(openssl gnutls-bin curl git rsync strace
       dovecot-core dovecot-imapd dovecot-pop3d
-      fetchmail mutt isync msmtp
+      fetchmail mutt neomutt isync msmtp offlineimap3 getmail6 imapfilter
+      postfix
+      debootstrap shellcheck
       chromium)
 if [ "${MAILTLS_SKIP_APT:-0}" != 1 ] && command -v apt-get >/dev/null; then
   missing=()
@@ -22,12 +24,17 @@ if [ "${MAILTLS_SKIP_APT:-0}" != 1 ] && command -v apt-get >/dev/null; then
   if [ ${#missing[@]} -gt 0 ]; then
     echo "bootstrap: installing Debian packages: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
+    # Postfix is driven from private configuration directories by the tests: the
+    # system instance gets no configuration and stays stopped.
+    echo 'postfix postfix/main_mailer_type select No configuration' | debconf-set-selections
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
     # The distribution starts Dovecot on install; the tests run their own instances.
-    if command -v systemctl >/dev/null && systemctl is-active -q dovecot 2>/dev/null; then
-      systemctl stop dovecot || true
-    fi
+    for unit in dovecot postfix; do
+      if command -v systemctl >/dev/null && systemctl is-active -q "$unit" 2>/dev/null; then
+        systemctl stop "$unit" || true
+      fi
+    done
   fi
 fi
 

@@ -512,16 +512,19 @@ def gather_java(document):
                                                path=path))
             continue
         value, line = parse_java_security(result.data.decode('utf-8', 'replace'))
-        disabled = set()
+        disabled = {}
         for token in re.split(r'\s*,\s*', value or ''):
             pid = protocol_id(token.strip())
             if pid:
-                disabled.add(pid)
+                disabled.setdefault(pid, token.strip())
+        # The whole list is kept once, in details; each protocol cites the file, line and key, and
+        # a refused one the entry that refuses it.
         stack['details']['disabled_algorithms'] = value
-        ev = [evidence('file', path=path, line=line, key='jdk.tls.disabledAlgorithms', value=value)]
+        ev = [evidence('file', path=path, line=line, key='jdk.tls.disabledAlgorithms')]
         for proto in PROTOCOLS:
             if proto in disabled:
-                set_protocol(stack, proto, 'refused', 'listed in jdk.tls.disabledAlgorithms', ev)
+                set_protocol(stack, proto, 'refused', 'listed in jdk.tls.disabledAlgorithms',
+                             [evidence('file', path=path, line=line, key='jdk.tls.disabledAlgorithms', value=disabled[proto])])
             elif proto == 'tls1_3' and stack['version'] and stack['version'].startswith('1.'):
                 set_protocol(stack, proto, 'unknown', 'Java 8 has TLS 1.3 only from update 261', ev)
             else:
@@ -539,18 +542,36 @@ _PY_PROBE = (
 )
 
 
-def gather_python(document, openssl_stack, interpreter=None):
+def python_tls_defaults(interpreter):
+    """(defaults, error) of ``interpreter``'s ssl module.
+
+    When it is the interpreter running this code (the usual case: Ansible runs the module
+    with the system Python), the answer comes from this process; only another interpreter
+    costs a child process.
+    """
     import json
     import sys
-    interpreter = interpreter or ('/usr/bin/python3' if os.path.exists('/usr/bin/python3') else sys.executable)
+    if sys.executable and os.path.realpath(interpreter) == os.path.realpath(sys.executable):
+        import ssl
+        context = ssl.create_default_context()
+        return {'min': context.minimum_version.name, 'max': context.maximum_version.name, 'openssl': ssl.OPENSSL_VERSION,
+                'tls13': bool(getattr(ssl, 'HAS_TLSv1_3', False))}, None
     out = run_command([interpreter, '-c', _PY_PROBE])
+    if out is None or out[0] != 0:
+        return None, out[2] if out else 'cannot run %s' % interpreter
+    return json.loads(out[1]), None
+
+
+def gather_python(document, openssl_stack, interpreter=None):
+    import sys
+    interpreter = interpreter or ('/usr/bin/python3' if os.path.exists('/usr/bin/python3') else sys.executable)
+    data, error = python_tls_defaults(interpreter)
     stack = new_stack('python', 'python', 'Python ssl (%s)' % interpreter)
     document['stacks'].append(stack)
-    if out is None or out[0] != 0:
+    if data is None:
         stack['present'] = False
-        stack['details']['error'] = out[2] if out else 'cannot run %s' % interpreter
+        stack['details']['error'] = error
         return stack
-    data = json.loads(out[1])
     stack['version'] = data['openssl']
     stack['details'].update({'interpreter': interpreter, 'minimum_version': data['min'], 'maximum_version': data['max']})
     own_min = protocol_id(data['min'].replace('TLSv1_', 'tls1.').replace('TLSv1', 'tls1'))
@@ -559,9 +580,11 @@ def gather_python(document, openssl_stack, interpreter=None):
         if own_min and protocol_rank(proto) < protocol_rank(own_min):
             set_protocol(stack, proto, 'refused', 'Python sets its own minimum %s' % data['min'], [ev_min])
         elif openssl_stack is not None:
+            # The OpenSSL stack of this document holds the evidence; cite it instead of repeating it.
             dec = openssl_stack['protocols'][proto]
+            ev_stack = evidence('policy', key='stacks[id=openssl].protocols.%s' % proto, value=dec['state'])
             set_protocol(stack, proto, dec['state'], 'follows the OpenSSL system policy: %s' % dec['reason'],
-                         [ev_min] + dec['evidence'], dec['conditions'])
+                         [ev_min, ev_stack], dec['conditions'])
     return stack
 
 

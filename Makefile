@@ -77,9 +77,11 @@ changelog-lint: setup
 	$(VENV)/bin/antsibull-changelog lint
 
 units: setup
+	mkdir -p $(BUILD)/pytest
 	$(PY) -m pytest $(PYTEST_ARGS) --basetemp=$(BUILD)/pytest/units -n $(PYTEST_WORKERS) tests/unit
 
 integration: collection
+	mkdir -p $(BUILD)/pytest
 	$(ANSIBLE_ENV) $(PY) -m pytest $(PYTEST_ARGS) --basetemp=$(BUILD)/pytest/integration tests/integration/live
 
 test: setup sanity lint changelog-lint units integration

@@ -162,8 +162,10 @@ def module_subprocesses(workdir):
     size = len(json.dumps(posture, separators=(',', ':')))
     if not strace:
         return None, result.get('duration_ms'), size
-    started, ended, argv, parent = {}, {}, {}, {}
-    for line in open(trace):
+    started, ended, argv = {}, {}, {}
+    with open(trace) as handle:
+        lines = handle.readlines()
+    for line in lines:
         match = re.match(r'(\d+)\s+([\d.]+)\s+(execve|exit_group)\((.*)', line)
         if not match:
             continue
@@ -173,7 +175,6 @@ def module_subprocesses(workdir):
             argv[pid] = rest.split('[', 1)[1].split(']', 1)[0] if '[' in rest else rest
         elif call == 'exit_group':
             ended[pid] = float(stamp)
-    del parent
     # The module's own interpreter runs the AnsiballZ payload; what it starts comes after it.
     module = [p for p in started if 'AnsiballZ_tls_facts' in argv[p] and TARGET_PYTHON in argv[p].split(',')[0]]
     if not module:

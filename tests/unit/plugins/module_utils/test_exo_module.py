@@ -340,7 +340,16 @@ def test_windows_and_linux_implementations_take_the_same_options(name):
         ps1 = handle.read()
     with open(os.path.join(modules_dir, name + '.py')) as handle:
         source = handle.read()
-    doc = yaml.safe_load(source.split("DOCUMENTATION = r'''", 1)[1].split("'''", 1)[0])['options']
+    raw = yaml.safe_load(source.split("DOCUMENTATION = r'''", 1)[1].split("'''", 1)[0])
+    doc = raw['options']
+    # Options shared with other modules come from the collection's doc fragments.
+    import importlib
+    for fragment in raw.get('extends_documentation_fragment') or []:
+        name_var = fragment.split('mailtls.remediation.', 1)[1].split('.')
+        frag = importlib.import_module('ansible_collections.mailtls.remediation.plugins.doc_fragments.%s' % name_var[0])
+        text = getattr(frag.ModuleDocFragment, (name_var[1] if len(name_var) > 1 else 'documentation').upper())
+        for option, spec in (yaml.safe_load(text).get('options') or {}).items():
+            doc.setdefault(option, spec)
     block = ps1.split('options = @{', 1)[1].split('\n    }\n', 1)[0]
     top = set(re.findall(r'^        (\w+) = @\{', block, re.MULTILINE))
     assert top == set(doc)

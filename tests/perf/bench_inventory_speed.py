@@ -258,8 +258,8 @@ def main():
     out['playbook_tasks'] = tasks
     print('\nplaybook tasks at %d hosts (wall: first start to last result; host-s: summed over hosts):' % size)
     for task in tasks:
-        print('  %7.2f s wall %8.2f host-s %4d results  %s (%s)' % (task['last'] - task['first'], task['host_seconds'], task['results'],
-                                                                  task['name'], task['action']))
+        print('  %7.2f s wall %8.2f host-s %4d results  %s (%s)' % (
+            task['last'] - task['first'], task['host_seconds'], task['results'], task['name'], task['action']))
 
     children, duration, size_bytes = module_subprocesses(workdir)
     out['module'] = {'duration_ms': duration, 'posture_bytes': size_bytes, 'subprocesses': children}

@@ -340,16 +340,17 @@ def test_windows_and_linux_implementations_take_the_same_options(name):
         ps1 = handle.read()
     with open(os.path.join(modules_dir, name + '.py')) as handle:
         source = handle.read()
-    raw = yaml.safe_load(source.split("DOCUMENTATION = r'''", 1)[1].split("'''", 1)[0])
-    doc = raw['options']
-    # Options shared with other modules come from the collection's doc fragments.
-    import importlib
-    for fragment in raw.get('extends_documentation_fragment') or []:
-        name_var = fragment.split('mailtls.remediation.', 1)[1].split('.')
-        frag = importlib.import_module('ansible_collections.mailtls.remediation.plugins.doc_fragments.%s' % name_var[0])
-        text = getattr(frag.ModuleDocFragment, (name_var[1] if len(name_var) > 1 else 'documentation').upper())
-        for option, spec in (yaml.safe_load(text).get('options') or {}).items():
-            doc.setdefault(option, spec)
+    documentation = yaml.safe_load(source.split("DOCUMENTATION = r'''", 1)[1].split("'''", 1)[0])
+    doc = dict(documentation['options'])
+    # Options shared through doc fragments are part of the module's interface too.
+    fragments_dir = os.path.join(os.path.dirname(modules_dir), 'doc_fragments')
+    for fragment in documentation.get('extends_documentation_fragment', []):
+        name_parts = fragment.split('.')[2:]
+        with open(os.path.join(fragments_dir, name_parts[0] + '.py')) as handle:
+            fragment_source = handle.read()
+        attr = name_parts[1].upper() if len(name_parts) > 1 else 'DOCUMENTATION'
+        text = fragment_source.split('%s = r\'\'\'' % attr, 1)[1].split("'''", 1)[0]
+        doc.update(yaml.safe_load(text).get('options') or {})
     block = ps1.split('options = @{', 1)[1].split('\n    }\n', 1)[0]
     top = set(re.findall(r'^        (\w+) = @\{', block, re.MULTILINE))
     assert top == set(doc)

@@ -323,7 +323,13 @@ def targets_for_paths(paths):
             out.extend({'path': item['path'], 'format': item['format'], 'user': None, 'uid': None} for item in expanded)
             continue
         out.append({'path': path, 'format': fmt, 'user': None, 'uid': None})
-    return out
+    seen = set()
+    unique = []
+    for item in out:
+        if item['path'] not in seen:
+            seen.add(item['path'])
+            unique.append(item)
+    return unique
 
 
 # ---------------------------------------------------------------------------

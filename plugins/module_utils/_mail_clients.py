@@ -459,7 +459,15 @@ def _options(minimum='tls1_2', move_legacy_endpoints=False, context=None):
 
 
 def _change_lines(edits):
-    return ['line %s: %s' % (e.line, e.description) for e in sorted(edits, key=lambda e: e.start)]
+    """One line per distinct edit (an edit shared by several entries, e.g. msmtp defaults, is listed once)."""
+    out = []
+    seen = set()
+    for edit in sorted(edits, key=lambda e: (e.start, e.end)):
+        if (edit.start, edit.end, edit.new) in seen:
+            continue
+        seen.add((edit.start, edit.end, edit.new))
+        out.append('line %s: %s' % (edit.line, edit.description))
+    return out
 
 
 def plan_parsed(parsed, decisions, options, file_change=None):

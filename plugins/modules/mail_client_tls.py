@@ -18,11 +18,11 @@ description:
     O(min_protocol) or newer, for example C(sslproto 'tls1') in a fetchmailrc, C(SSLVersions TLSv1) in an mbsyncrc,
     C(set ssl_use_tlsv1=yes) in a muttrc or C(security.tls.version.max) of 1 in a Thunderbird profile.
   - Every other byte of a file stays as it was, including comments, ordering, owner, group and mode (a fetchmailrc stays private).
-  - The decision to change a client is the one M(mailtls.remediation.tls_facts) reports for it (its C(plan)): the client's
+  - The decision to change a client is the one M(mailtls.remediation.tls_facts) reports for it (its C(plan)), from the client's
     own settings and protocol bounds combined with the system policy of its TLS library, read from the same host (and
     from C(OPENSSL_CONF) / C(GNUTLS_SYSTEM_PRIORITY_FILE) when set). A client whose program sets its own bounds in code
     (fetchmail, C(curl --tlsv1.0), Python C(ssl_version) pins) is changed even when the system minimum is TLS 1.2,
-    because that minimum does not bind it; a client that follows the system policy is left alone when the policy
+    because that minimum does not bind it, and a client that follows the system policy is left alone when the policy
     already refuses what it asks for.
   - A file is replaced atomically, only when it still has the content that was read, with a backup in a
     C(.mailtls-backup) directory next to it (a name unique per change that no client's file pattern matches).

@@ -255,7 +255,7 @@ class StateRecord(object):
             doc = json.loads(data.decode('utf-8'))
         except (ValueError, UnicodeDecodeError) as exc:
             raise RecordError('%s is corrupt or truncated (%s); nothing was restored. Fix or remove it, or pass backup_files'
-                              % (self.path, str(exc).split(':')[0]))
+                              % (self.path, str(exc).split(':', maxsplit=1)[0]))
         if not isinstance(doc, dict) or doc.get('version') != RECORD_VERSION or not isinstance(doc.get('runs'), list):
             raise RecordError('%s is not a mail_client_tls record of version %d; nothing was restored' % (self.path, RECORD_VERSION))
         for run in doc['runs']:

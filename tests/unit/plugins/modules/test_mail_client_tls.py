@@ -138,6 +138,9 @@ def test_symlink_to_own_file_edits_the_target_and_keeps_the_link(home, state, ca
     rollback = run_main({'state': 'rollback', 'state_dir': state}, capsys)
     assert rollback['changed']
     assert os.path.islink(str(link)) and target.read_bytes() == original
+    # what the change created (its backup and the backup directory) is gone: the tree is as it was
+    assert not os.path.exists(backup) and not os.path.exists(str(dotfiles / BACKUP_DIR))
+    assert sorted(os.listdir(str(dotfiles))) == ['muttrc']
 
 
 def test_symlink_to_a_file_of_another_owner_is_left_alone(home, state, capsys, tmp_path):

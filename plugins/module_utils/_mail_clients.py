@@ -299,7 +299,7 @@ def discover(users=None, passwd_entries=None, clients=None, include_system=True)
             matches = sorted(glob.glob(pattern)) if any(c in rel for c in '*?[') else ([pattern] if os.path.lexists(pattern) else [])
             for path in matches:
                 if fmt == 'thunderbird_profiles':
-                    for item in thunderbird_profile_files(path, DEFAULT_MAX_FILE_BYTES):
+                    for item in thunderbird_profile_files(path, DEFAULT_MAX_FILE_BYTES, as_uid):
                         add(item['format'], item['path'], user, uid)
                 else:
                     add(fmt, path, user, uid)

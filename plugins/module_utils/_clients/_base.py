@@ -393,7 +393,7 @@ def entry_keys(entries):
     """A key per entry that survives edits: its name, numbered when a name repeats."""
     seen = {}
     for entry in entries:
-        name = str(entry.get('name'))
+        name = str(entry.get('key_name') or entry.get('name'))
         seen[name] = seen.get(name, 0) + 1
         entry['key'] = name if seen[name] == 1 else '%s#%d' % (name, seen[name])
     return entries

@@ -595,3 +595,26 @@ def test_mbsync_pin_under_a_binding_minimum_is_neither_reported_nor_changed(tmp_
     plan = mc.plan_file(str(rc), 'mbsync', {'min_protocol': 'tls1_2', 'move_legacy_endpoints': False}, {},
                         document=json.loads(json.dumps(stacks)))
     assert plan['status'] == 'unchanged'
+
+
+def test_client_ids_survive_the_edit(tmp_path):
+    """Before/after inventories match by id: the id hashes client, file and account name, not a line number."""
+    stacks = _host_stacks(tmp_path)
+    home, passwd = _home(tmp_path)
+
+    def inventory():
+        document = json.loads(json.dumps(stacks))
+        mc.gather_mail_clients(document, passwd_entries=passwd, include_system=False, toolbox=FakeToolbox())
+        return sorted(c['id'] for c in document['clients'])
+
+    before = inventory()
+    options = {'min_protocol': 'tls1_2', 'move_legacy_endpoints': True}
+    changed = 0
+    for target in mc.discover(passwd_entries=passwd, include_system=False):
+        plan = mc.plan_file(target['path'], target['format'], options, CTX, document=json.loads(json.dumps(stacks)), toolbox=FakeToolbox())
+        if plan['status'] == 'changed':
+            with open(target['path'], 'wb') as handle:
+                handle.write(plan['after'])
+            changed += 1
+    assert changed >= 5
+    assert inventory() == before

@@ -618,3 +618,24 @@ def test_client_ids_survive_the_edit(tmp_path):
             changed += 1
     assert changed >= 5
     assert inventory() == before
+
+
+@pytest.mark.parametrize('code,bounds,low,high', [
+    ('ctx = ssl.SSLContext(ssl.PROTOCOL_TLSv1)\nimaplib.IMAP4_SSL(h, ssl_context=ctx)\n', 'own', 'tls1_0', 'tls1_0'),
+    ('ctx = ssl.create_default_context()\nctx.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED\n', 'own', 'tls1_0', 'tls1_3'),
+    ('ctx = ssl.create_default_context()\nctx.minimum_version = ssl.TLSVersion.TLSv1_2\n', 'own', 'tls1_2', 'tls1_3'),
+    # measured: a maximum alone leaves the minimum to OpenSSL (fails against TLS 1.0 after MinProtocol = TLSv1.2)
+    ('ctx = ssl.create_default_context()\nctx.maximum_version = ssl.TLSVersion.TLSv1\n', 'library', None, 'tls1_0'),
+    ('s = smtplib.SMTP(h)\ns.starttls(context=ssl.create_default_context())\n', 'library', None, None),
+])
+def test_python_script_bounds(code, bounds, low, high):
+    entry = mf.scripts.python_tls_entry('import ssl, imaplib, smtplib\n' + code)
+    assert entry['bounds'] == bounds
+    on = [p for p in mf.PROTOS if entry['versions'][p][0] == 'on']
+    if low is not None:
+        assert on[0] == low and on[-1] == high
+    else:
+        assert not on and entry['versions']['tls1_0'][0] in ('lib', 'off')
+        if high is not None:
+            assert entry['versions']['tls1_2'][0] == 'off' and entry['versions']['tls1_0'][0] == 'lib'
+    assert mf.scripts.python_tls_entry('print("no TLS here")\n') is None

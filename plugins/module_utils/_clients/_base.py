@@ -421,6 +421,22 @@ _CREDENTIAL_USERPASS = re.compile(r'(?im)^[ \t]*(?:#+[ \t]*)*(?:--?)?(?:user|u|p
 _CREDENTIAL_PREF = re.compile(r'''(?i)pref\(\s*"[^"\n]*(?:password|passwd|secret|token|pass)[^"\n]*"\s*,\s*("(?:\\.|[^"\\\n])*"?|[^)\n]+)''')
 
 
+_KEY_LINES = {}
+
+
+def secret_key_spans(text, keys):
+    """Values of the descriptor's ``secret_keys`` on any line, live or commented out (``# Pass x``, ``-- password = 'x'``)."""
+    if not keys:
+        return []
+    regex = _KEY_LINES.get(keys)
+    if regex is None:
+        names = '|'.join(re.escape(k) for k in sorted(keys, key=len, reverse=True))
+        regex = _KEY_LINES[keys] = re.compile(
+            r'(?im)(?:^|[\s{,;(])[#;!/*-]*[ \t]*(?:set[ \t]+)?(?:--?)?(?:%s)\b[ \t]*(?:=|:|[ \t])[ \t]*'
+            r'("(?:\\.|[^"\\\n])*"?|\'[^\'\n]*\'?|[^\s;,}]+)' % names)
+    return [m.span(1) for m in regex.finditer(text or '')]
+
+
 def secret_line_spans(text):
     """Spans of values that look like credentials on any line, live or commented out."""
     text = text or ''

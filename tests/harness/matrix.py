@@ -91,10 +91,10 @@ def make_policies(folder=POLICY_DIR, system_openssl='/etc/ssl/openssl.cnf', syst
     from ansible_collections.mailtls.remediation.plugins.module_utils import _linux_system_tls as st  # pylint: disable=import-outside-toplevel
     from ansible_collections.mailtls.remediation.plugins.module_utils import _openssl_conf  # pylint: disable=import-outside-toplevel
     os.makedirs(folder, exist_ok=True)
-    before_ssl, before_gnutls = policy_files('before')
-    after_ssl, after_gnutls = policy_files('after')
+    before_ssl, before_gnutls = [os.path.join(folder, os.path.basename(p)) for p in policy_files('before')]
+    after_ssl, after_gnutls = [os.path.join(folder, os.path.basename(p)) for p in policy_files('after')]
     shutil.copyfile(system_openssl, before_ssl)
-    if os.path.exists(system_gnutls):
+    if os.path.exists(system_gnutls) and os.path.getsize(system_gnutls):
         shutil.copyfile(system_gnutls, before_gnutls)
     else:
         with open(before_gnutls, 'w') as handle:
@@ -372,33 +372,137 @@ def _excerpt(output, limit=300):
 
 # --- the clients ------------------------------------------------------------
 
+def cell_params(cell):
+    """What a cell's configuration files are made of (ports, login, CA, folder)."""
+    return {'imaps_port': cell.dovecot.imaps_port, 'pop3s_port': cell.dovecot.pop3s_port, 'smtp_port': cell.smtp.port,
+            'user': cell.user, 'password': PASSWORD, 'smtp_user': SMTP_USER, 'ca': cell.ca, 'home': cell.home}
+
+
+PYTHON_CONTEXT = {
+    'legacy': ('    context = ssl.SSLContext(ssl.PROTOCOL_TLSv1)\n'
+               '    context.load_verify_locations(ca)\n'
+               '    context.verify_mode = ssl.CERT_REQUIRED\n'),
+    'none': '    context = ssl.create_default_context(cafile=ca)\n',
+    'tls12': ('    context = ssl.create_default_context(cafile=ca)\n'
+              '    context.minimum_version = ssl.TLSVersion.TLSv1_2\n'),
+}
+
+PYTHON_SCRIPT = r"""import imaplib
+import ssl
+import sys
+import warnings
+
+warnings.simplefilter("ignore")
+
+
+def main(port, user, password, ca):
+%(context)s    imap = imaplib.IMAP4_SSL("127.0.0.1", int(port), ssl_context=context, timeout=20)
+    print("protocol", imap.sock.version(), imap.sock.cipher()[0])
+    imap.login(user, password)
+    print("login ok")
+    imap.logout()
+
+
+try:
+    main(*sys.argv[1:5])
+except Exception as exc:
+    print("error", type(exc).__name__, exc)
+    sys.exit(1)
+"""
+
+
+def config_files(client, setting, params):
+    """``{file name relative to the cell's HOME: text}`` of one client and setting.
+
+    Pure: the live run writes these files, and the unit test can hand the same
+    text to the posture's readers.
+    """
+    pin = CLIENTS[client]['settings'][setting]
+    p = dict(params, pin=pin)
+    if client == 'fetchmail':
+        p['pin'] = (' ' + pin) if pin else ''
+        return {'.fetchmailrc': (
+            'set no syslog\n'
+            'poll 127.0.0.1 with proto IMAP port %(imaps_port)d\n'
+            '    user "%(user)s" there with password "%(password)s" is root here\n'
+            "    ssl%(pin)s sslcertck sslcommonname 'localhost' sslcertfile '%(ca)s'\n") % p}
+    if client in ('mutt', 'neomutt'):
+        name = '.muttrc' if client == 'mutt' else '.neomuttrc'
+        return {name: (
+            'set ssl_ca_certificates_file = "%(ca)s"\n'
+            'set certificate_file = "%(home)s/.mutt_certificates"\n'
+            'set ssl_force_tls = yes\n'
+            'set imap_user = "%(user)s"\n'
+            'set imap_pass = "%(password)s"\n'
+            'set folder = "imaps://127.0.0.1:%(imaps_port)d/"\n'
+            'set spoolfile = "+INBOX"\n'
+            'set sleep_time = 0 move = no quit = yes\n'
+            '%(pin)s\n') % p}
+    if client == 'mbsync':
+        p['pin'] = (pin + '\n') if pin else ''
+        return {'.mbsyncrc': (
+            'IMAPAccount cell\nHost 127.0.0.1\nPort %(imaps_port)d\nUser %(user)s\nPass %(password)s\n'
+            'SSLType IMAPS\nCertificateFile %(ca)s\nSystemCertificates no\n%(pin)s\n'
+            'IMAPStore remote\nAccount cell\n\n'
+            'MaildirStore local\nPath %(home)s/mail/\nInbox %(home)s/mail/INBOX\n\n'
+            'Channel cell\nFar :remote:\nNear :local:\nPatterns INBOX\nCreate Near\nSync Pull\n') % p}
+    if client == 'msmtp':
+        lines = ['account cell', 'host 127.0.0.1', 'port %(smtp_port)d', 'tls on', 'tls_starttls on', 'tls_trust_file %(ca)s',
+                 'auth plain', 'user %(smtp_user)s', 'password %(password)s', 'from %(smtp_user)s@localhost']
+        lines += [pin] if pin else []
+        lines += ['']
+        return {'.msmtprc': '\n'.join(lines) % p}
+    if client == 'offlineimap':
+        p['pin'] = (pin + '\n') if pin else ''
+        return {'.offlineimaprc': (
+            '[general]\naccounts = cell\nmetadata = %(home)s/meta\n\n'
+            '[Account cell]\nlocalrepository = local\nremoterepository = remote\n\n'
+            '[Repository local]\ntype = Maildir\nlocalfolders = %(home)s/mail\n\n'
+            '[Repository remote]\ntype = IMAP\nremotehost = localhost\nremoteport = %(imaps_port)d\nssl = yes\n'
+            'sslcacertfile = %(ca)s\nremoteuser = %(user)s\nremotepass = %(password)s\n'
+            'folderfilter = lambda name: name == "INBOX"\nreadonly = True\n%(pin)s') % p}
+    if client == 'getmail':
+        p['pin'] = (pin + '\n') if pin else ''
+        return {'.getmail/getmailrc': (
+            '[retriever]\ntype = SimplePOP3SSLRetriever\nserver = 127.0.0.1\nport = %(pop3s_port)d\nusername = %(user)s\n'
+            'password = %(password)s\nca_certs = %(ca)s\n%(pin)s\n'
+            '[destination]\ntype = Maildir\npath = %(home)s/Maildir/\n\n'
+            '[options]\nread_all = false\ndelete = false\nverbose = 2\n') % p}
+    if client == 'imapfilter':
+        p['pin'] = pin.replace('ssl = ', '') if pin else "'auto'"
+        return {'.imapfilter/config.lua': (
+            'options.timeout = 20\noptions.certificates = false\n'
+            'account = IMAP {\n  server = "127.0.0.1",\n  port = %(imaps_port)d,\n  username = "%(user)s",\n'
+            '  password = "%(password)s",\n  ssl = %(pin)s,\n}\n'
+            'local n = account.INBOX:check_status()\nprint("messages", n)\n') % p}
+    if client == 'curl':
+        # '--tlsv1.0 --tls-max 1.0' -> one option per line, as a curlrc has them
+        flags = ''.join('%s\n' % option.strip() for option in re.split(r'\s(?=--)', pin) if option.strip())
+        return {'.curlrc': ('url = "imaps://127.0.0.1:%(imaps_port)d/INBOX"\nuser = "%(user)s:%(password)s"\n'
+                            'cacert = "%(ca)s"\n' % p) + flags}
+    if client == 'python_imaplib':
+        return {'imap_check.py': PYTHON_SCRIPT % {'context': PYTHON_CONTEXT[setting]}}
+    raise KeyError(client)
+
+
+def _write_all(cell):
+    paths = {}
+    for name, text in config_files(cell.client, cell.setting, cell_params(cell)).items():
+        folder = os.path.dirname(os.path.join(cell.home, name))
+        os.makedirs(folder, exist_ok=True)
+        os.chmod(folder, 0o700)
+        paths[name] = cell.write(name, text)
+    return paths
+
+
 def run_fetchmail(cell):
-    port = cell.dovecot.imaps_port
-    pin = (' ' + cell.pin) if cell.pin else ''
-    rc = cell.write('.fetchmailrc', (
-        'set no syslog\n'
-        'poll 127.0.0.1 with proto IMAP port %d\n'
-        '    user "%s" there with password "%s" is root here\n'
-        "    ssl%s sslcertck sslcommonname 'localhost' sslcertfile '%s'\n") % (port, cell.user, PASSWORD, pin, cell.ca))
+    rc = _write_all(cell)['.fetchmailrc']
     return cell.run([_binary('fetchmail'), '-f', rc, '-c', '-v', '--nosyslog', '--pidfile', os.path.join(cell.home, 'fetchmail.pid'),
                      '-i', os.path.join(cell.home, 'fetchids')])
 
 
-def _muttrc(cell):
-    return cell.write('.muttrc', (
-        'set ssl_ca_certificates_file = "%s"\n'
-        'set certificate_file = "%s/.mutt_certificates"\n'
-        'set ssl_force_tls = yes\n'
-        'set imap_user = "%s"\n'
-        'set imap_pass = "%s"\n'
-        'set folder = "imaps://127.0.0.1:%d/"\n'
-        'set spoolfile = "+INBOX"\n'
-        'set sleep_time = 0 move = no quit = yes\n'
-        '%s\n') % (cell.ca, cell.home, cell.user, PASSWORD, cell.dovecot.imaps_port, cell.pin))
-
-
 def _run_mutt(cell, binary):
-    rc = _muttrc(cell)
+    rc = list(_write_all(cell).values())[0]
     url = 'imaps://127.0.0.1:%d/INBOX' % cell.dovecot.imaps_port
     run = run_in_terminal([_binary(binary), '-n', '-F', rc, '-f', url, '-e', 'push <quit>'], env=cell.env, cwd=cell.home,
                           timeout=CELL_TIMEOUT, idle_key='q', idle_after=6.0, max_keys=3)
@@ -414,105 +518,43 @@ def run_neomutt(cell):
 
 
 def run_mbsync(cell):
-    pin = ('    ' + cell.pin + '\n') if cell.pin else ''
-    rc = cell.write('.mbsyncrc', (
-        'IMAPAccount cell\n'
-        'Host 127.0.0.1\n'
-        'Port %d\n'
-        'User %s\n'
-        'Pass %s\n'
-        'SSLType IMAPS\n'
-        'CertificateFile %s\n'
-        'SystemCertificates no\n'
-        '%s'
-        '\n'
-        'IMAPStore remote\nAccount cell\n\n'
-        'MaildirStore local\nPath %s/mail/\nInbox %s/mail/INBOX\n\n'
-        'Channel cell\nFar :remote:\nNear :local:\nPatterns INBOX\nCreate Near\nSync Pull\n') % (
-            cell.dovecot.imaps_port, cell.user, PASSWORD, cell.ca, pin.replace('    ', ''), cell.home, cell.home))
+    rc = _write_all(cell)['.mbsyncrc']
     os.makedirs(os.path.join(cell.home, 'mail'), exist_ok=True)
     return cell.run([_binary('mbsync'), '-c', rc, '-V', 'cell'])
 
 
 def run_msmtp(cell):
-    rc = cell.write('.msmtprc', '\n'.join([
-        'account cell', 'host 127.0.0.1', 'port %d' % cell.smtp.port, 'tls on', 'tls_starttls on',
-        'tls_trust_file %s' % cell.ca, 'auth plain', 'user %s' % SMTP_USER, 'password %s' % PASSWORD,
-        'from %s@localhost' % SMTP_USER] + ([cell.pin] if cell.pin else []) + ['account default : cell', '']))
+    rc = _write_all(cell)['.msmtprc']
     message = ('From: %s@localhost\nTo: rcpt@localhost\nSubject: cell %s\n\nbody\n' % (SMTP_USER, cell.id)).encode()
-    return cell.run([_binary('msmtp'), '-C', rc, '-d', 'rcpt@localhost'], stdin=message)
+    return cell.run([_binary('msmtp'), '-C', rc, '-a', 'cell', '-d', 'rcpt@localhost'], stdin=message)
 
 
 def run_offlineimap(cell):
-    pin = (cell.pin + '\n') if cell.pin else ''
-    rc = cell.write('.offlineimaprc', (
-        '[general]\naccounts = cell\nmetadata = %s/meta\n\n'
-        '[Account cell]\nlocalrepository = local\nremoterepository = remote\n\n'
-        '[Repository local]\ntype = Maildir\nlocalfolders = %s/mail\n\n'
-        '[Repository remote]\ntype = IMAP\nremotehost = localhost\nremoteport = %d\nssl = yes\n'
-        'sslcacertfile = %s\nremoteuser = %s\nremotepass = %s\nfolderfilter = lambda name: name == "INBOX"\n'
-        'readonly = True\n%s') % (cell.home, cell.home, cell.dovecot.imaps_port, cell.ca, cell.user, PASSWORD, pin))
+    rc = _write_all(cell)['.offlineimaprc']
     os.makedirs(os.path.join(cell.home, 'mail'), exist_ok=True)
     return cell.run([_binary('offlineimap'), '-c', rc, '-o', '-u', 'basic'])
 
 
 def run_getmail(cell):
-    pin = (cell.pin + '\n') if cell.pin else ''
-    maildir = os.path.join(cell.home, 'Maildir')
+    rc = _write_all(cell)['.getmail/getmailrc']
     for sub in ('cur', 'new', 'tmp'):
-        os.makedirs(os.path.join(maildir, sub), exist_ok=True)
-    rc = cell.write('getmailrc', (
-        '[retriever]\ntype = SimplePOP3SSLRetriever\nserver = 127.0.0.1\nport = %d\nusername = %s\npassword = %s\n'
-        'ca_certs = %s\n%s\n'
-        '[destination]\ntype = Maildir\npath = %s/\n\n'
-        '[options]\nread_all = false\ndelete = false\nverbose = 2\n') % (
-            cell.dovecot.pop3s_port, cell.user, PASSWORD, cell.ca, pin, maildir))
-    return cell.run([_binary('getmail'), '--getmaildir', cell.home, '--rcfile', rc])
+        os.makedirs(os.path.join(cell.home, 'Maildir', sub), exist_ok=True)
+    return cell.run([_binary('getmail'), '--getmaildir', os.path.dirname(rc), '--rcfile', rc])
 
 
 def run_imapfilter(cell):
-    pin = cell.pin.replace("ssl = ", "") if cell.pin else "'auto'"
-    rc = cell.write('config.lua', (
-        'options.timeout = 20\noptions.certificates = false\n'
-        'account = IMAP {\n  server = "127.0.0.1",\n  port = %d,\n  username = "%s",\n  password = "%s",\n'
-        '  ssl = %s,\n}\n'
-        'local n = account.INBOX:check_status()\nprint("messages", n)\n') % (cell.dovecot.imaps_port, cell.user, PASSWORD, pin))
+    rc = _write_all(cell)['.imapfilter/config.lua']
     return cell.run([_binary('imapfilter'), '-c', rc, '-t', cell.ca, '-v'])
 
 
 def run_curl(cell):
-    flags = cell.pin.split() if cell.pin else []
-    return cell.run([_binary('curl'), '-sS', '-v', '--max-time', '20', '--cacert', cell.ca] + flags
-                    + ['-u', '%s:%s' % (cell.user, PASSWORD), 'imaps://127.0.0.1:%d/INBOX' % cell.dovecot.imaps_port])
-
-
-PYTHON_SCRIPT = r'''
-import imaplib, ssl, sys, warnings
-warnings.simplefilter("ignore")
-setting, port, user, password, ca = sys.argv[1:6]
-if setting == "legacy":
-    context = ssl.SSLContext(ssl.PROTOCOL_TLSv1)
-    context.load_verify_locations(ca)
-    context.verify_mode = ssl.CERT_REQUIRED
-else:
-    context = ssl.create_default_context(cafile=ca)
-    if setting == "tls12":
-        context.minimum_version = ssl.TLSVersion.TLSv1_2
-try:
-    imap = imaplib.IMAP4_SSL("127.0.0.1", int(port), ssl_context=context, timeout=20)
-    print("protocol", imap.sock.version(), imap.sock.cipher()[0])
-    imap.login(user, password)
-    print("login ok")
-    imap.logout()
-except Exception as exc:
-    print("error", type(exc).__name__, exc)
-    sys.exit(1)
-'''
+    _write_all(cell)  # ~/.curlrc holds the URL, the login and the pin; curl reads it from HOME
+    return cell.run([_binary('curl'), '-sS', '-v', '--max-time', '20'])
 
 
 def run_python_imaplib(cell):
-    script = cell.write('imap_check.py', PYTHON_SCRIPT, mode=0o644)
-    return cell.run([SYSTEM_PYTHON, '-I', script, cell.setting, str(cell.dovecot.imaps_port), cell.user, PASSWORD, cell.ca])
+    script = _write_all(cell)['imap_check.py']
+    return cell.run([SYSTEM_PYTHON, '-I', script, str(cell.dovecot.imaps_port), cell.user, PASSWORD, cell.ca])
 
 
 RUNNERS = {
@@ -592,6 +634,26 @@ class Runner(object):
             records += self.run_postfix()
         return records
 
+    def postures(self):
+        """``{client.setting.policy: [posture client records]}`` from the cells' own files (the modern server's cell)."""
+        jobs = []
+        for client in self.clients:
+            for setting in SETTINGS:
+                for policy in POLICIES:
+                    jobs.append((client, setting, policy))
+
+        def one(job):
+            client, setting, policy = job
+            if client == 'postfix':
+                return job, postfix_posture(self, setting, policy)
+            home = os.path.join(self.root, 'cells', cell_id(client, setting, policy, 'modern'))
+            scripts = [os.path.join(home, 'imap_check.py')] if client == 'python_imaplib' else []
+            doc = posture_of(home, policy, scripts)
+            return job, [sanitize(record, self.root) for record in doc['clients'] if record['client'] == POSTURE_NAMES.get(client, client)]
+
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            return dict(('%s.%s.%s' % job, records) for job, records in pool.map(one, jobs))
+
     def run_postfix(self):
         from harness import postfix  # pylint: disable=import-outside-toplevel
         self.postfix = {}
@@ -639,6 +701,50 @@ class Runner(object):
         return records
 
 
+POSTURE_SCRIPT = r"""
+import json, os, pwd, sys
+from ansible_collections.mailtls.remediation.plugins.module_utils import _linux_tls, _mail_clients
+from ansible_collections.mailtls.remediation.plugins.module_utils._posture import evaluate, new_document
+openssl_conf, gnutls_config, home = sys.argv[1:4]
+scripts = sys.argv[4:]
+doc = new_document('linux', 'matrix')
+_linux_tls.gather_all(doc, {'gather': ['openssl', 'gnutls', 'python'], 'openssl_conf': openssl_conf, 'gnutls_config': gnutls_config})
+users = [pwd.struct_passwd(('matrix', 'x', os.getuid(), os.getgid(), '', home, '/bin/sh'))]
+_mail_clients.gather_mail_clients(doc, passwd_entries=users, include_system=False, script_paths=scripts)
+evaluate(doc)
+print(json.dumps(doc))
+"""
+
+
+def posture_of(home, policy, script_paths=(), timeout=120):
+    """The posture document tls_facts's code makes of one cell's HOME under a policy (Debian's python3, like a target)."""
+    import harness.collection_root as collection_root  # pylint: disable=import-outside-toplevel
+    openssl_conf, gnutls_conf = policy_files(policy)
+    env = dict(os.environ, PYTHONPATH=collection_root.COLLECTIONS_ROOT, HOME=home, OPENSSL_CONF=openssl_conf,
+               GNUTLS_SYSTEM_PRIORITY_FILE=gnutls_conf, LC_ALL='C')
+    proc = subprocess.run([SYSTEM_PYTHON, '-c', POSTURE_SCRIPT, openssl_conf, gnutls_conf, home] + list(script_paths),
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, timeout=timeout, check=False)
+    if proc.returncode != 0:
+        raise dovecot.HarnessError('posture of %s failed: %s' % (home, proc.stderr.decode('utf-8', 'replace')[-2000:]))
+    return json.loads(proc.stdout.decode('utf-8'))
+
+
+# the posture's client name where it differs from the matrix's
+POSTURE_NAMES = {'python_imaplib': 'script'}
+
+
+def sanitize(obj, root):
+    """The record with this run's folders replaced by stable names (no machine path goes into the repo)."""
+    text = json.dumps(obj)
+    text = text.replace(root, '$CELLS').replace(REPO, '$REPO')
+    return json.loads(text)
+
+
+def postfix_posture(runner, setting, policy):
+    """Posture records of the Postfix cells: filled in by the MTA descriptor (see _clients/postfix.py)."""
+    return None
+
+
 def _build_dir():
     folder = os.path.join(REPO, 'build', 'matrix')
     os.makedirs(folder, exist_ok=True)
@@ -677,6 +783,7 @@ def record(path=DATA_FILE, workers=4, clients=None, refresh_policies=False):
     with Runner(clients=clients, workers=workers) as runner:
         cells = runner.run()
         checks = runner.servers.checks
+        postures = runner.postures()
     cells.sort(key=key_of)
     document = {
         'format': 1,
@@ -692,6 +799,7 @@ def record(path=DATA_FILE, workers=4, clients=None, refresh_policies=False):
                         for name in SERVERS),
         'clients': client_facts(clients),
         'not_driven': NOT_DRIVEN,
+        'postures': postures,
         'cells': [dict((k, c.get(k)) for k in ('client', 'setting', 'policy', 'server', 'result', 'protocol', 'cipher', 'failure',
                                               'observed')) for c in cells],
     }

@@ -783,7 +783,6 @@ def record(path=DATA_FILE, workers=4, clients=None, refresh_policies=False):
     with Runner(clients=clients, workers=workers) as runner:
         cells = runner.run()
         checks = runner.servers.checks
-        postures = runner.postures()
     cells.sort(key=key_of)
     document = {
         'format': 1,
@@ -799,7 +798,7 @@ def record(path=DATA_FILE, workers=4, clients=None, refresh_policies=False):
                         for name in SERVERS),
         'clients': client_facts(clients),
         'not_driven': NOT_DRIVEN,
-        'postures': postures,
+
         'cells': [dict((k, c.get(k)) for k in ('client', 'setting', 'policy', 'server', 'result', 'protocol', 'cipher', 'failure',
                                               'observed')) for c in cells],
     }

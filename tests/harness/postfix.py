@@ -51,6 +51,76 @@ postlog   unix-dgram n  -       n       -       1       postlogd
 """
 
 
+def main_cf_text(root, ca, openssl_conf=None, main_extra=None):
+    """The main.cf of an instance under ``root`` (pure: the unit tests read the same text)."""
+    environment = 'MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C POSTLOG_SERVICE POSTLOG_HOSTNAME'
+    if openssl_conf:
+        environment += ' OPENSSL_CONF=%s' % openssl_conf
+    etc = os.path.join(root, 'etc')
+    main = [
+        '# private Postfix instance of the mailtls test harness',
+        'compatibility_level = 3.6',
+        'queue_directory = %s' % os.path.join(root, 'spool'),
+        'data_directory = %s' % os.path.join(root, 'data'),
+        'mail_owner = postfix',
+        'setgid_group = postdrop',
+        'myhostname = relay.mailtls.invalid',
+        'mydomain = mailtls.invalid',
+        'myorigin = $myhostname',
+        'mydestination =',
+        'inet_interfaces = loopback-only',
+        'inet_protocols = ipv4',
+        'maillog_file_prefixes = %s' % root,
+        'maillog_file = %s' % os.path.join(root, 'maillog'),
+        'import_environment = %s' % environment,
+        'transport_maps = texthash:%s' % os.path.join(etc, 'transport'),
+        'smtp_sasl_auth_enable = yes',
+        'smtp_sasl_password_maps = texthash:%s' % os.path.join(etc, 'sasl_passwd'),
+        'smtp_sasl_security_options = noanonymous',
+        'smtp_sasl_tls_security_options = noanonymous',
+        'smtp_tls_security_level = encrypt',
+        'smtp_tls_CAfile = %s' % ca,
+        'smtp_tls_loglevel = 1',
+        'smtp_connect_timeout = 10s',
+        'smtp_helo_timeout = 10s',
+        'smtp_dns_support_level = disabled',
+        'smtp_tls_session_cache_database =',
+        'queue_run_delay = 300s',
+        'minimal_backoff_time = 300s',
+        'maximal_backoff_time = 600s',
+        'biff = no',
+        'append_dot_mydomain = no',
+        'notify_classes =',
+        'bounce_queue_lifetime = 1h',
+        'maximal_queue_lifetime = 1h',
+        'smtp_tls_note_starttls_offer = no',
+    ]
+    for key, value in sorted((main_extra or {}).items()):
+        main.append('%s = %s' % (key, value))
+    return '\n'.join(main) + '\n'
+
+
+def master_cf_text(transports):
+    """master.cf: the fixed services plus one smtp transport per ``{name: 'param = value' or ''}``.
+
+    A pin of ``smtp_tls_mandatory_protocols`` also pins ``smtp_tls_protocols`` (as old hosts did).
+    """
+    master = [MASTER_CF]
+    for transport, override in sorted(transports.items()):
+        master.append('%s unix  -       -       n       -       -       smtp\n' % transport)
+        if override:
+            key, unused, value = override.partition('=')
+            key, value = key.strip(), value.strip()
+            master.append('  -o %s=%s\n' % (key, value))
+            if key.endswith('_mandatory_protocols'):
+                master.append('  -o %s=%s\n' % (key.replace('_mandatory', ''), value))
+    return ''.join(master)
+
+
+def transport_name(setting):
+    return 'smtp_%s' % re.sub(r'[^a-z0-9]', '', setting.lower())
+
+
 class PostfixError(RuntimeError):
     """The instance could not be set up, started or stopped."""
 
@@ -105,7 +175,7 @@ class Instance(object):
         ``override`` is a ``name = value`` line (or empty): it becomes ``-o`` options of that transport in master.cf.
         Returns the recipient domain.
         """
-        transport = 'smtp_%s' % re.sub(r'[^a-z0-9]', '', setting.lower())
+        transport = transport_name(setting)
         self.transports[transport] = override
         domain = '%s.%s.test' % (re.sub(r'[^a-z0-9]', '', setting.lower()), re.sub(r'[^a-z0-9]', '', server.lower()))
         self.routes[domain] = '%s:[127.0.0.1]:%d' % (transport, port)
@@ -115,62 +185,10 @@ class Instance(object):
     def configure(self, user, password, ca):
         """Write main.cf, master.cf, the transport and SASL password tables."""
         self.ca = ca
-        environment = 'MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C POSTLOG_SERVICE POSTLOG_HOSTNAME'
-        if self.openssl_conf:
-            environment += ' OPENSSL_CONF=%s' % self.openssl_conf
-        main = [
-            '# private Postfix instance of the mailtls test harness',
-            'compatibility_level = 3.6',
-            'queue_directory = %s' % self.queue_dir,
-            'data_directory = %s' % self.data_dir,
-            'mail_owner = postfix',
-            'setgid_group = postdrop',
-            'myhostname = relay.mailtls.invalid',
-            'mydomain = mailtls.invalid',
-            'myorigin = $myhostname',
-            'mydestination =',
-            'inet_interfaces = loopback-only',
-            'inet_protocols = ipv4',
-            'maillog_file_prefixes = %s' % self.root,
-            'maillog_file = %s' % self.maillog,
-            'import_environment = %s' % environment,
-            'transport_maps = texthash:%s' % os.path.join(self.config_dir, 'transport'),
-            'smtp_sasl_auth_enable = yes',
-            'smtp_sasl_password_maps = texthash:%s' % os.path.join(self.config_dir, 'sasl_passwd'),
-            'smtp_sasl_security_options = noanonymous',
-            'smtp_sasl_tls_security_options = noanonymous',
-            'smtp_tls_security_level = encrypt',
-            'smtp_tls_CAfile = %s' % ca,
-            'smtp_tls_loglevel = 1',
-            'smtp_connect_timeout = 10s',
-            'smtp_helo_timeout = 10s',
-            'smtp_dns_support_level = disabled',
-            'smtp_tls_session_cache_database =',
-            'queue_run_delay = 300s',
-            'minimal_backoff_time = 300s',
-            'maximal_backoff_time = 600s',
-            'biff = no',
-            'append_dot_mydomain = no',
-            'notify_classes =',
-            'bounce_queue_lifetime = 1h',
-            'maximal_queue_lifetime = 1h',
-            'smtp_tls_note_starttls_offer = no',
-        ]
-        for key, value in sorted(self.main_extra.items()):
-            main.append('%s = %s' % (key, value))
         with open(self.main_cf, 'w') as handle:
-            handle.write('\n'.join(main) + '\n')
-        master = [MASTER_CF]
-        for transport, override in sorted(self.transports.items()):
-            master.append('%s unix  -       -       n       -       -       smtp\n' % transport)
-            if override:
-                key, unused, value = override.partition('=')
-                key, value = key.strip(), value.strip()
-                master.append('  -o %s=%s\n' % (key, value))
-                if key.endswith('_mandatory_protocols'):
-                    master.append('  -o %s=%s\n' % (key.replace('_mandatory', ''), value))
+            handle.write(main_cf_text(self.root, ca, self.openssl_conf, self.main_extra))
         with open(self.master_cf, 'w') as handle:
-            handle.write(''.join(master))
+            handle.write(master_cf_text(self.transports))
         with open(os.path.join(self.config_dir, 'transport'), 'w') as handle:
             for domain, nexthop in sorted(self.routes.items()):
                 handle.write('%s %s\n' % (domain, nexthop))

@@ -180,7 +180,7 @@ files:
       type: str
     format:
       description: The recognised format (fetchmail, mutt, neomutt, mbsync, offlineimap, getmail, msmtp, imapfilter, curl,
-        thunderbird_prefs, thunderbird_user, thunderbird_policies) or null.
+        thunderbird_prefs, thunderbird_user, thunderbird_policies, postfix_main, postfix_master) or null.
       type: str
     client:
       description: The client the file belongs to.
@@ -192,7 +192,8 @@ files:
       description: >-
         changed, unchanged, restored, unknown_format, unparsable, unreadable, missing, not_editable,
         special (a FIFO, device or socket), too_large, link_refused (a symbolic link whose target may not be edited),
-        changed_on_disk (the file changed between read and write and was not overwritten) or error.
+        changed_on_disk (the file changed between read and write and was not overwritten), invalid (the program's own
+        check, for example C(postfix check), rejected the candidate, so nothing was written) or error.
       type: str
     changes:
       description: What was changed, one line each (no secret values).
@@ -210,6 +211,15 @@ files:
     warning:
       description: A caveat, for example a Thunderbird profile that seems in use.
       type: str
+    validation:
+      description: What the program's own check said about the candidate (MTAs, for example C(postfix -c COPY check)).
+      type: str
+    restart_needed:
+      description: >-
+        Commands the running service needs before it uses the change (for example C(postfix reload)).
+        The module never runs them.
+      type: list
+      elements: str
   sample:
     - path: /home/alice/.fetchmailrc
       format: fetchmail
@@ -302,6 +312,11 @@ def _present(module):
         }
         if plan.get('write_path') and plan['write_path'] != target['path']:
             result['written'] = plan['write_path']
+        for key in ('validation', 'restart_needed'):
+            if plan.get(key):
+                result[key] = plan[key]
+        if plan['status'] == 'invalid':
+            problems.append(target['path'])
         if plan.get('warning'):
             result['warning'] = plan['warning']
             module.warn('%s: %s' % (target['path'], plan['warning']))

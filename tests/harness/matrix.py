@@ -71,6 +71,13 @@ SYSTEM_PYTHON = '/usr/bin/python3'
 PROTOCOL_IDS = {'TLSv1': 'tls1_0', 'TLSv1.1': 'tls1_1', 'TLSv1.2': 'tls1_2', 'TLSv1.3': 'tls1_3',
                 'TLS1.0': 'tls1_0', 'TLS1.1': 'tls1_1', 'TLS1.2': 'tls1_2', 'TLS1.3': 'tls1_3',
                 'TLSv1.0': 'tls1_0'}
+NOTES = [
+    'Exim clears its environment, so GNUTLS_SYSTEM_PRIORITY_FILE does not reach its GnuTLS: the Exim cells get the '
+    'policy file at its real path, /etc/gnutls/config, through an overlay in their private mount namespace '
+    '(tests/harness/exim.py); on a host that is where system_tls writes it.',
+    'legacy_ecdhe servers offer kECDHE suites only (the shared harness flavour also serves kRSA to a client that '
+    'offers nothing else); every listener was checked with openssl s_client, see servers.*.s_client.',
+]
 NOT_DRIVEN = [
     {'client': 'thunderbird',
      'why': 'not packaged for a headless run here (a GUI program with its own NSS and profile); '
@@ -278,6 +285,9 @@ CLIENTS = {
     'python_imaplib': {'package': 'python3.11', 'binary': SYSTEM_PYTHON, 'service': 'imap',
                        'settings': {'legacy': 'ssl.SSLContext(ssl.PROTOCOL_TLSv1)', 'none': 'ssl.create_default_context()',
                                     'tls12': 'context.minimum_version = ssl.TLSVersion.TLSv1_2'}},
+    'exim': {'package': 'exim4-daemon-light', 'binary': None, 'service': 'smtp',
+             'settings': {'legacy': 'tls_require_ciphers = NORMAL:-VERS-ALL:+VERS-TLS1.0', 'none': '',
+                          'tls12': 'tls_require_ciphers = NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2'}},
     'postfix': {'package': 'postfix', 'binary': '/usr/lib/postfix/sbin/smtp', 'service': 'smtp',
                 'settings': {'legacy': 'smtp_tls_mandatory_protocols = TLSv1', 'none': '',
                              'tls12': 'smtp_tls_mandatory_protocols = >=TLSv1.2'}},
@@ -557,10 +567,22 @@ def run_python_imaplib(cell):
     return cell.run([SYSTEM_PYTHON, '-I', script, str(cell.dovecot.imaps_port), cell.user, PASSWORD, cell.ca])
 
 
+def run_exim(cell):
+    from harness import exim  # pylint: disable=import-outside-toplevel
+    exim.ensure()
+    ciphers = cell.pin.partition('=')[2].strip() if cell.pin else None
+    # the Exim user must reach its spool: a folder outside the cell's private HOME
+    folder = os.path.join(cell.runner.root, 'exim', cell.id)
+    os.makedirs(folder, exist_ok=True)
+    os.chmod(os.path.dirname(folder), 0o755)
+    relay = exim.Relay(folder, exim.relay_config(folder, cell.ca, {'cell.test': cell.smtp.port}, SMTP_USER, PASSWORD, ciphers))
+    return relay.send('rcpt@cell.test', 'cell %s' % cell.id, gnutls_config=policy_files(cell.policy)[1])
+
+
 RUNNERS = {
     'fetchmail': run_fetchmail, 'mutt': run_mutt, 'neomutt': run_neomutt, 'mbsync': run_mbsync, 'msmtp': run_msmtp,
     'offlineimap': run_offlineimap, 'getmail': run_getmail, 'imapfilter': run_imapfilter, 'curl': run_curl,
-    'python_imaplib': run_python_imaplib,
+    'python_imaplib': run_python_imaplib, 'exim': run_exim,
 }
 
 
@@ -756,6 +778,14 @@ def client_facts(clients=None):
     facts = {}
     for name in sorted(clients or CLIENTS):
         spec = CLIENTS[name]
+        if name == 'exim':
+            from harness import exim  # pylint: disable=import-outside-toplevel
+            binary = exim.binary()
+            facts[name] = {'package': spec['package'], 'version': exim.version(), 'binary': '/usr/sbin/exim4',
+                           'tls_library': _tls_library(binary), 'service': spec['service'], 'settings': dict(spec['settings']),
+                           'how': 'unpacked from the Debian archive into build/exim and run from a private -C configuration '
+                                  'in a private mount namespace (tests/harness/exim.py): it conflicts with the installed Postfix'}
+            continue
         binary = spec['binary'] if os.path.isabs(spec['binary']) else shutil.which(spec['binary'])
         facts[name] = {'package': spec['package'], 'version': _deb_version(spec['package']),
                        'binary': binary, 'tls_library': _tls_library(binary) if binary else None,
@@ -798,6 +828,7 @@ def record(path=DATA_FILE, workers=4, clients=None, refresh_policies=False):
                         for name in SERVERS),
         'clients': client_facts(clients),
         'not_driven': NOT_DRIVEN,
+        'notes': NOTES,
 
         'cells': [dict((k, c.get(k)) for k in ('client', 'setting', 'policy', 'server', 'result', 'protocol', 'cipher', 'failure',
                                               'observed')) for c in cells],

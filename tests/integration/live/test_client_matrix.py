@@ -2,7 +2,8 @@
 
 Every cell of the behaviour matrix runs again (``tests/harness/matrix.py``):
 Debian's fetchmail, mutt, neomutt, mbsync, msmtp, offlineimap3, getmail6,
-imapfilter, curl, a Python imaplib script and a private Postfix relay, each with
+imapfilter, curl, a Python imaplib script, a private Postfix relay and Debian's Exim
+(unpacked, private configuration), each with
 its legacy pin, no pin and a TLS 1.2 pin, under the stock and the system_tls
 OpenSSL/GnuTLS policy copies, against the TLS 1.2+, TLS 1.0 ECDHE-only and TLS
 1.0 RSA-only servers.  A cell whose outcome (connected or not, and over which
@@ -24,6 +25,7 @@ if TESTS not in sys.path:
     sys.path.insert(0, TESTS)
 
 from harness import dovecot  # noqa: E402  pylint: disable=wrong-import-position
+from harness import exim  # noqa: E402  pylint: disable=wrong-import-position
 from harness import matrix  # noqa: E402  pylint: disable=wrong-import-position
 from harness import postfix  # noqa: E402  pylint: disable=wrong-import-position
 
@@ -50,6 +52,8 @@ def test_the_real_programs_match_the_recorded_matrix(recorded):
         assert shutil.which(name), '%s is not installed (hack/bootstrap.sh installs it)' % name
     assert dovecot.dovecot_available(), 'dovecot is not installed'
     assert postfix.available(), 'Postfix must be installed and the test must run as root (its master needs root)'
+    assert exim.available(), 'Exim runs unpacked in a private mount namespace: root, unshare and apt-get are needed'
+    exim.ensure()
     started = time.monotonic()
     root = tempfile.mkdtemp(prefix='mailtls-matrix-', dir=matrix._build_dir())  # pylint: disable=protected-access
     try:

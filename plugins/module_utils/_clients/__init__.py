@@ -16,13 +16,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.mailtls.remediation.plugins.module_utils._clients import (  # noqa: F401
-    curl, fetchmail, getmail, imapfilter, mbsync, msmtp, mutt, neomutt, offlineimap, postfix, scripts, thunderbird)
+    curl, exim, fetchmail, getmail, imapfilter, mbsync, msmtp, mutt, neomutt, offlineimap, postfix, scripts, thunderbird)
 from ansible_collections.mailtls.remediation.plugins.module_utils._clients._base import (  # noqa: F401  pylint: disable=unused-import
     LABELS, MASK, MARKER, PROTOS, Descriptor, Edit, Parsed, apply_edits, below, decode, encode, is_exchange_online,
     is_legacy_endpoint, legacy_target, new_entry, rank, redact, server)
 from ansible_collections.mailtls.remediation.plugins.module_utils._clients._decide import needs_change  # noqa: F401
 
-CLIENT_MODULES = (fetchmail, mutt, neomutt, mbsync, offlineimap, getmail, msmtp, imapfilter, curl, thunderbird, scripts, postfix)
+CLIENT_MODULES = (fetchmail, mutt, neomutt, mbsync, offlineimap, getmail, msmtp, imapfilter, curl, thunderbird, scripts, postfix, exim)
 DESCRIPTORS = tuple(m.DESCRIPTOR for m in CLIENT_MODULES)
 BY_NAME = dict((d.name, d) for d in DESCRIPTORS)
 BY_FORMAT = dict((fmt, d) for d in DESCRIPTORS for fmt in d.formats)

@@ -20,6 +20,7 @@ import pytest
 from ansible_collections.mailtls.remediation.plugins.module_utils import _linux_tls
 from ansible_collections.mailtls.remediation.plugins.module_utils import _mail_clients as mc
 from ansible_collections.mailtls.remediation.plugins.module_utils import _posture
+from ansible_collections.mailtls.remediation.plugins.module_utils._clients import exim as ex
 from ansible_collections.mailtls.remediation.plugins.module_utils._clients import postfix as pf
 from ansible_collections.mailtls.remediation.plugins.module_utils._clients._predict import predict_session
 
@@ -43,7 +44,7 @@ def matrix():
 def test_the_matrix_is_complete(matrix):
     driven = sorted(matrix['clients'])
     assert {'fetchmail', 'mutt', 'neomutt', 'mbsync', 'msmtp', 'offlineimap', 'getmail', 'imapfilter', 'curl',
-            'python_imaplib', 'postfix'} <= set(driven)
+            'python_imaplib', 'postfix', 'exim'} <= set(driven)
     cells = set((c['client'], c['setting'], c['policy'], c['server']) for c in matrix['cells'])
     expected = set((client, s, p, v) for client in driven for s in SETTINGS for p in POLICIES for v in SERVERS)
     assert cells == expected
@@ -118,3 +119,31 @@ def test_postfix_pinned_relay_is_a_finding_whatever_the_system_policy(matrix):
     assert record['protocols']['tls1_0']['state'] == 'allowed'
     assert not record.get('conditions', {}).get('tls1_0')
     assert record['protocols']['tls1_2']['state'] == 'refused'
+
+
+def _exim_record(document, setting):
+    """The posture record of the Exim transport a cell used, from the configuration the live relay ran with."""
+    from harness import exim as harness_exim  # pylint: disable=import-outside-toplevel
+    from harness import matrix as harness_matrix  # pylint: disable=import-outside-toplevel
+    pin = harness_matrix.CLIENTS['exim']['settings'][setting]
+    text = harness_exim.relay_config('/srv/exim', '/srv/exim/ca.pem', {'cell.test': 2525}, 'user', 'pw',
+                                     pin.partition('=')[2].strip() or None)
+    parsed = ex.parse_exim(text, {'exim_library': 'gnutls'})
+    [entry] = parsed.entries
+    return mc.build_client(document, 'exim', None, '/srv/exim/exim.conf', entry, {'library': 'gnutls', 'library_source': 'test'})
+
+
+def test_exim_predictions_equal_the_recorded_relay(matrix):
+    stacks = dict((policy, _stacks(matrix, policy)) for policy in POLICIES)
+    mismatches = []
+    cells = [c for c in matrix['cells'] if c['client'] == 'exim']
+    assert len(cells) == 18
+    for cell in cells:
+        record = _exim_record(stacks[cell['policy']], cell['setting'])
+        server = dict((k, matrix['servers'][cell['server']][k]) for k in ('protocols', 'kx'))
+        got = predict_session(record, server)
+        predicted = (got['result'], got.get('protocol') if got['result'] == 'connected' else None)
+        if predicted != (cell['result'], cell['protocol']):
+            mismatches.append('%s %s %s: real %s %s, predicted %s %s' % (cell['setting'], cell['policy'], cell['server'],
+                                                                      cell['result'], cell['protocol'], predicted[0], predicted[1]))
+    assert not mismatches, '\n'.join(mismatches)

@@ -18,11 +18,11 @@ description:
     O(min_protocol) or newer, for example C(sslproto 'tls1') in a fetchmailrc, C(SSLVersions TLSv1) in an mbsyncrc,
     C(set ssl_use_tlsv1=yes) in a muttrc or C(security.tls.version.max) of 1 in a Thunderbird profile.
   - Every other byte of a file stays as it was, including comments, ordering, owner, group and mode (a fetchmailrc stays private).
-  - The decision to change a client is the one M(mailtls.remediation.tls_facts) reports for it (its C(plan)): the client's
+  - The decision to change a client is the one M(mailtls.remediation.tls_facts) reports for it (its C(plan)), from the client's
     own settings and protocol bounds combined with the system policy of its TLS library, read from the same host (and
     from C(OPENSSL_CONF) / C(GNUTLS_SYSTEM_PRIORITY_FILE) when set). A client whose program sets its own bounds in code
     (fetchmail, C(curl --tlsv1.0), Python C(ssl_version) pins) is changed even when the system minimum is TLS 1.2,
-    because that minimum does not bind it; a client that follows the system policy is left alone when the policy
+    because that minimum does not bind it, and a client that follows the system policy is left alone when the policy
     already refuses what it asks for.
   - A file is replaced atomically, only when it still has the content that was read, with a backup in a
     C(.mailtls-backup) directory next to it (a name unique per change that no client's file pattern matches).
@@ -43,9 +43,6 @@ options:
   min_protocol:
     description:
       - The lowest TLS version the clients may negotiate after the change.
-    type: str
-    choices: [TLSv1.2, TLSv1.3]
-    default: TLSv1.2
   clients:
     description:
       - Which clients to change. All when omitted.
@@ -115,6 +112,11 @@ options:
       - Larger files are reported and left untouched.
     type: int
     default: 1048576
+extends_documentation_fragment:
+  - mailtls.remediation.attributes
+  - mailtls.remediation.attributes.posix
+  - mailtls.remediation.tls_policy
+  - mailtls.remediation.tls_policy.rollback
 attributes:
   check_mode:
     support: full
@@ -122,10 +124,6 @@ attributes:
   diff_mode:
     support: full
     description: Shows each changed file before and after, with passwords masked.
-  platform:
-    support: full
-    description: Runs on the platforms listed.
-    platforms: posix
 notes:
   - Thunderbird rewrites C(prefs.js) when it exits; close Thunderbird before the change, or the old values may come back.
     The result warns when a profile looks in use.
@@ -169,6 +167,7 @@ changed:
   description: Whether a file was (or in check mode would be) changed.
   returned: always
   type: bool
+  sample: true
 files:
   description: One item per file looked at.
   returned: always
@@ -178,16 +177,20 @@ files:
     path:
       description: The file.
       type: str
+      sample: /home/alice/.fetchmailrc
     format:
       description: The recognised format (fetchmail, mutt, neomutt, mbsync, offlineimap, getmail, msmtp, imapfilter, curl,
         thunderbird_prefs, thunderbird_user, thunderbird_policies, postfix_main, postfix_master) or null.
       type: str
+      sample: fetchmail
     client:
       description: The client the file belongs to.
       type: str
+      sample: fetchmail
     user:
       description: The owner user for files found in a home directory, null otherwise.
       type: str
+      sample: alice
     status:
       description: >-
         changed, unchanged, restored, unknown_format, unparsable, unreadable, missing, not_editable,
@@ -195,22 +198,27 @@ files:
         changed_on_disk (the file changed between read and write and was not overwritten), invalid (the program's own
         check, for example C(postfix check), rejected the candidate, so nothing was written) or error.
       type: str
+      sample: changed
     changes:
       description: What was changed, one line each (no secret values).
       type: list
       elements: str
+      sample: ["line 12: sslproto 'tls1' -> tls1.2+"]
     backup_file:
       description: The backup made before the change.
       type: str
+      sample: /home/alice/.mailtls-backup/.fetchmailrc.20260101T120000.123456789.4242.1
     written:
       description: The file that was replaced, when it differs from RV(files[].path) (the target of a symbolic link).
       type: str
     msg:
       description: Why a file was left alone.
       type: str
+      sample: not a configuration file of a supported mail client; left untouched
     warning:
       description: A caveat, for example a Thunderbird profile that seems in use.
       type: str
+      sample: Thunderbird may be running with this profile; it rewrites prefs.js on exit, so close it first
     validation:
       description: What the program's own check said about the candidate (MTAs, for example C(postfix -c COPY check)).
       type: str

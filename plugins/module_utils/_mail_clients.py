@@ -323,7 +323,13 @@ def targets_for_paths(paths):
             out.extend({'path': item['path'], 'format': item['format'], 'user': None, 'uid': None} for item in expanded)
             continue
         out.append({'path': path, 'format': fmt, 'user': None, 'uid': None})
-    return out
+    seen = set()
+    unique = []
+    for item in out:
+        if item['path'] not in seen:
+            seen.add(item['path'])
+            unique.append(item)
+    return unique
 
 
 # ---------------------------------------------------------------------------
@@ -453,7 +459,15 @@ def _options(minimum='tls1_2', move_legacy_endpoints=False, context=None):
 
 
 def _change_lines(edits):
-    return ['line %s: %s' % (e.line, e.description) for e in sorted(edits, key=lambda e: e.start)]
+    """One line per distinct edit (an edit shared by several entries, e.g. msmtp defaults, is listed once)."""
+    out = []
+    seen = set()
+    for edit in sorted(edits, key=lambda e: (e.start, e.end)):
+        if (edit.start, edit.end, edit.new) in seen:
+            continue
+        seen.add((edit.start, edit.end, edit.new))
+        out.append('line %s: %s' % (edit.line, edit.description))
+    return out
 
 
 def plan_parsed(parsed, decisions, options, file_change=None):

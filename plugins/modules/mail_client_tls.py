@@ -345,8 +345,9 @@ def _present(module):
         doc['runs'].append(run)
         for plan, result in planned:
             path = plan['write_path']
+            made = []
             try:
-                backup = _files.replace_file(path, plan['after'], plan['sha256'], backup=params['backup'])
+                backup = _files.replace_file(path, plan['after'], plan['sha256'], backup=params['backup'], created=made)
             except FileChangedError as exc:
                 result['status'] = 'changed_on_disk'
                 result['msg'] = str(exc)
@@ -360,7 +361,8 @@ def _present(module):
             result['backup_file'] = backup
             if backup:
                 backups.append({'path': path, 'backup': backup})
-            run['changes'].append(_files.change_item(path, plan.get('link'), backup, plan['before'], plan['after'], plan['stat']))
+            run['changes'].append(_files.change_item(path, plan.get('link'), backup, plan['before'], plan['after'], plan['stat'],
+                                                     made[0] if made else None))
             try:
                 record.save(doc)
             except (IOError, OSError) as exc:
@@ -426,6 +428,8 @@ def _rollback_from_record(module):
                              created_files=[], state_file=record.path)
         current = _files.read_client_file(path, max(module.params['max_file_bytes'], len(original) * 2 + 1024))
         if current.data is not None and current.link_stat is None and current.data == original:
+            if not module.check_mode:
+                _files.remove_backup(item)
             files.append(result)
             continue
         if current.status not in ('read', 'missing') or current.link_stat is not None or \
@@ -449,6 +453,9 @@ def _rollback_from_record(module):
                 result['status'] = 'error'
                 result['msg'] = 'could not restore: %s' % exc
                 problems.append(shown)
+            else:
+                # what the change created goes again: its backup and the .mailtls-backup directory it made
+                _files.remove_backup(item)
         files.append(result)
     if not module.check_mode and not problems and any(f['status'] == 'restored' for f in files):
         run['rolled_back'] = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')

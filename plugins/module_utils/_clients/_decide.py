@@ -151,8 +151,9 @@ def decide(entry, library, stack, path, minimum='tls1_2'):
             text.append('unless the %s system policy refuses it (not determined: %s)' % (label, lreason))
         if kx:
             conditions[proto] = [{'kx': list(kx)}]
-            text += ['only with %s key exchange: at security level %s OpenSSL 3 refuses the SHA-1 signatures that ECDHE/DHE need in %s'
-                    % ('/'.join(k.upper() for k in kx), (stack.get('details') or {}).get('security_level'), LABELS[proto])]
+            level = (stack.get('details') or {}).get('security_level')
+            text.append('only with %s key exchange: at security level %s OpenSSL 3 refuses the SHA-1 signatures that ECDHE/DHE need in %s'
+                        % ('/'.join(k.upper() for k in kx), level, LABELS[proto]))
         protocols[proto] = _posture.decision(lstate, '%s; %s' % (reason, lreason), ev + lev, text)
     legacy = [p for p in PROTOS if below(p, minimum) and protocols[p]['state'] == 'allowed']
     modern = any(protocols[p]['state'] == 'allowed' for p in PROTOS if not below(p, minimum))

@@ -248,9 +248,6 @@ def plan_fetchmail(parsed, options):
     return edits
 
 
-
-
-
 def _parse(text, context):
     parsed = parse_fetchmail(text)
     for entry in parsed.entries:

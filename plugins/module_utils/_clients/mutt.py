@@ -251,9 +251,6 @@ def plan_mutt(parsed, options):
     return edits
 
 
-
-
-
 def inspect_mutt(binary, run):
     """``mutt -v`` names the TLS library (+USE_SSL_GNUTLS / +USE_SSL_OPENSSL) and the version."""
     out = run([binary, '-v']) or ''

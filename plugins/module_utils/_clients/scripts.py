@@ -136,7 +136,6 @@ def scan_scripts(document, paths, max_file_bytes=DEFAULT_MAX_FILE_BYTES):
     return total
 
 
-
 # Python's ssl module: a fixed-version protocol constant or minimum_version/maximum_version set the bounds in code
 # (measured: ssl.SSLContext(ssl.PROTOCOL_TLSv1) still reaches a TLS 1.0 server with RSA key exchange after
 # MinProtocol = TLSv1.2); create_default_context() / PROTOCOL_TLS_CLIENT alone leave them to the OpenSSL policy
@@ -179,8 +178,8 @@ def python_tls_entry(text):
         if not low:
             states = dict((p, 'lib' if v == 'on' else v) for p, v in states.items())
             states['ssl3'] = 'off'
-        set_versions(entry, states, 'the script sets %s' % ' and '.join('%s %s' % (k, v) for k, v in
-                                                                          (('minimum_version', low and low.group(1)), ('maximum_version', high and high.group(1))) if v), ev)
+        named = (('minimum_version', low and low.group(1)), ('maximum_version', high and high.group(1)))
+        set_versions(entry, states, 'the script sets %s' % ' and '.join('%s %s' % (k, v) for k, v in named if v), ev)
         return entry
     entry['bounds'] = 'library'
     set_versions(entry, dict((p, 'off' if p == 'ssl3' else 'lib') for p in PROTOS),

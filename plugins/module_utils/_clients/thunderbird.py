@@ -363,7 +363,6 @@ def thunderbird_profile_files(profiles_ini, max_bytes=1024 * 1024):
     return out
 
 
-
 def system_policies(inv, candidates, max_file_bytes):
     best = {}
     for cand in candidates:
@@ -522,7 +521,6 @@ def _tb_evidence(parsed):
             if item is not None:
                 out.append({'line': item['line'], 'key': key, 'value': item['value'], 'note': fmt})
     return out
-
 
 
 def _parse_prefs(fmt):

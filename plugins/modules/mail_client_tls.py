@@ -222,12 +222,14 @@ files:
     validation:
       description: What the program's own check said about the candidate (MTAs, for example C(postfix -c COPY check)).
       type: str
+      sample: postfix -c (copy) check passed
     restart_needed:
       description: >-
         Commands the running service needs before it uses the change (for example C(postfix reload)).
         The module never runs them.
       type: list
       elements: str
+      sample: [postfix reload]
   sample:
     - path: /home/alice/.fetchmailrc
       format: fetchmail

@@ -211,6 +211,7 @@ files:
     written:
       description: The file that was replaced, when it differs from RV(files[].path) (the target of a symbolic link).
       type: str
+      sample: /home/alice/dotfiles/muttrc
     msg:
       description: Why a file was left alone.
       type: str

@@ -48,7 +48,7 @@ options:
       - Which clients to change. All when omitted.
     type: list
     elements: str
-    choices: [fetchmail, mutt, neomutt, mbsync, offlineimap, getmail, msmtp, imapfilter, curl, thunderbird]
+    choices: [fetchmail, mutt, neomutt, mbsync, offlineimap, getmail, msmtp, imapfilter, curl, thunderbird, postfix, exim]
   users:
     description:
       - Only the files of these local users. All users (and the system-wide files) when omitted.

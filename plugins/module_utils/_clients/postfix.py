@@ -45,7 +45,6 @@ from ansible_collections.mailtls.remediation.plugins.module_utils._clients._base
     _split_lines,
     below,
     fin,
-    is_exchange_online,
     legacy_target,
     new_entry,
     rank,

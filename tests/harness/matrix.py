@@ -656,26 +656,6 @@ class Runner(object):
             records += self.run_postfix()
         return records
 
-    def postures(self):
-        """``{client.setting.policy: [posture client records]}`` from the cells' own files (the modern server's cell)."""
-        jobs = []
-        for client in self.clients:
-            for setting in SETTINGS:
-                for policy in POLICIES:
-                    jobs.append((client, setting, policy))
-
-        def one(job):
-            client, setting, policy = job
-            if client == 'postfix':
-                return job, postfix_posture(self, setting, policy)
-            home = os.path.join(self.root, 'cells', cell_id(client, setting, policy, 'modern'))
-            scripts = [os.path.join(home, 'imap_check.py')] if client == 'python_imaplib' else []
-            doc = posture_of(home, policy, scripts)
-            return job, [sanitize(record, self.root) for record in doc['clients'] if record['client'] == POSTURE_NAMES.get(client, client)]
-
-        with ThreadPoolExecutor(max_workers=self.workers) as pool:
-            return dict(('%s.%s.%s' % job, records) for job, records in pool.map(one, jobs))
-
     def run_postfix(self):
         from harness import postfix  # pylint: disable=import-outside-toplevel
         self.postfix = {}
@@ -723,50 +703,6 @@ class Runner(object):
         return records
 
 
-POSTURE_SCRIPT = r"""
-import json, os, pwd, sys
-from ansible_collections.mailtls.remediation.plugins.module_utils import _linux_tls, _mail_clients
-from ansible_collections.mailtls.remediation.plugins.module_utils._posture import evaluate, new_document
-openssl_conf, gnutls_config, home = sys.argv[1:4]
-scripts = sys.argv[4:]
-doc = new_document('linux', 'matrix')
-_linux_tls.gather_all(doc, {'gather': ['openssl', 'gnutls', 'python'], 'openssl_conf': openssl_conf, 'gnutls_config': gnutls_config})
-users = [pwd.struct_passwd(('matrix', 'x', os.getuid(), os.getgid(), '', home, '/bin/sh'))]
-_mail_clients.gather_mail_clients(doc, passwd_entries=users, include_system=False, script_paths=scripts)
-evaluate(doc)
-print(json.dumps(doc))
-"""
-
-
-def posture_of(home, policy, script_paths=(), timeout=120):
-    """The posture document tls_facts's code makes of one cell's HOME under a policy (Debian's python3, like a target)."""
-    import harness.collection_root as collection_root  # pylint: disable=import-outside-toplevel
-    openssl_conf, gnutls_conf = policy_files(policy)
-    env = dict(os.environ, PYTHONPATH=collection_root.COLLECTIONS_ROOT, HOME=home, OPENSSL_CONF=openssl_conf,
-               GNUTLS_SYSTEM_PRIORITY_FILE=gnutls_conf, LC_ALL='C')
-    proc = subprocess.run([SYSTEM_PYTHON, '-c', POSTURE_SCRIPT, openssl_conf, gnutls_conf, home] + list(script_paths),
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, timeout=timeout, check=False)
-    if proc.returncode != 0:
-        raise dovecot.HarnessError('posture of %s failed: %s' % (home, proc.stderr.decode('utf-8', 'replace')[-2000:]))
-    return json.loads(proc.stdout.decode('utf-8'))
-
-
-# the posture's client name where it differs from the matrix's
-POSTURE_NAMES = {'python_imaplib': 'script'}
-
-
-def sanitize(obj, root):
-    """The record with this run's folders replaced by stable names (no machine path goes into the repo)."""
-    text = json.dumps(obj)
-    text = text.replace(root, '$CELLS').replace(REPO, '$REPO')
-    return json.loads(text)
-
-
-def postfix_posture(runner, setting, policy):
-    """Posture records of the Postfix cells: filled in by the MTA descriptor (see _clients/postfix.py)."""
-    return None
-
-
 def _build_dir():
     folder = os.path.join(REPO, 'build', 'matrix')
     os.makedirs(folder, exist_ok=True)
@@ -802,6 +738,9 @@ def client_facts(clients=None):
     return facts
 
 
+CELL_KEYS = ('client', 'setting', 'policy', 'server', 'result', 'protocol', 'cipher', 'failure', 'observed')
+
+
 def key_of(record):
     return (record['client'], record['setting'], record['policy'], record['server'])
 
@@ -829,9 +768,7 @@ def record(path=DATA_FILE, workers=4, clients=None, refresh_policies=False):
         'clients': client_facts(clients),
         'not_driven': NOT_DRIVEN,
         'notes': NOTES,
-
-        'cells': [dict((k, c.get(k)) for k in ('client', 'setting', 'policy', 'server', 'result', 'protocol', 'cipher', 'failure',
-                                              'observed')) for c in cells],
+        'cells': [dict((k, c.get(k)) for k in CELL_KEYS) for c in cells],
     }
     with open(path, 'w') as handle:
         json.dump(document, handle, indent=1, sort_keys=True)
@@ -840,7 +777,7 @@ def record(path=DATA_FILE, workers=4, clients=None, refresh_policies=False):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('--record', action='store_true', help='run every cell and rewrite %s' % os.path.relpath(DATA_FILE, REPO))
     parser.add_argument('--policies', action='store_true', help='regenerate the before/after policy copies first')
     parser.add_argument('--client', action='append', help='only these clients (printing, no recording)')
@@ -849,14 +786,14 @@ def main(argv=None):
     if args.policies:
         make_policies()
     if args.record:
-        document, seconds, cells = record(workers=args.workers, clients=args.client and None)
+        document, seconds, unused = record(workers=args.workers)
         print('recorded %d cells in %.0fs' % (len(document['cells']), seconds))
         return 0
     with Runner(clients=args.client, workers=args.workers) as runner:
         for cell in sorted(runner.run(), key=key_of):
-            print('%-15s %-7s %-7s %-13s %-10s %-7s %s | %s' % (cell['client'], cell['setting'], cell['policy'], cell['server'],
-                                                             cell['result'], cell.get('protocol'), cell.get('failure') or '',
-                                                             cell['client_output'][:150]))
+            print('%-15s %-7s %-7s %-13s %-10s %-7s %s | %s' % (
+                cell['client'], cell['setting'], cell['policy'], cell['server'], cell['result'], cell.get('protocol'),
+                cell.get('failure') or '', cell['client_output'][:150]))
     return 0
 
 

@@ -107,8 +107,8 @@ def test_postfix_predictions_equal_the_recorded_relay(matrix):
         got = predict_session(record, server)
         predicted = (got['result'], got.get('protocol') if got['result'] == 'connected' else None)
         if predicted != (cell['result'], cell['protocol']):
-            mismatches.append('%s %s %s: real %s %s, predicted %s %s' % (cell['setting'], cell['policy'], cell['server'],
-                                                                      cell['result'], cell['protocol'], predicted[0], predicted[1]))
+            mismatches.append('%s %s %s: real %s %s, predicted %s %s' % (
+                cell['setting'], cell['policy'], cell['server'], cell['result'], cell['protocol'], predicted[0], predicted[1]))
     assert not mismatches, '\n'.join(mismatches)
 
 
@@ -144,6 +144,6 @@ def test_exim_predictions_equal_the_recorded_relay(matrix):
         got = predict_session(record, server)
         predicted = (got['result'], got.get('protocol') if got['result'] == 'connected' else None)
         if predicted != (cell['result'], cell['protocol']):
-            mismatches.append('%s %s %s: real %s %s, predicted %s %s' % (cell['setting'], cell['policy'], cell['server'],
-                                                                      cell['result'], cell['protocol'], predicted[0], predicted[1]))
+            mismatches.append('%s %s %s: real %s %s, predicted %s %s' % (
+                cell['setting'], cell['policy'], cell['server'], cell['result'], cell['protocol'], predicted[0], predicted[1]))
     assert not mismatches, '\n'.join(mismatches)

@@ -41,7 +41,8 @@ from ansible_collections.mailtls.remediation.plugins.module_utils._clients impor
 from ansible_collections.mailtls.remediation.plugins.module_utils._clients import mutt as _mutt
 from ansible_collections.mailtls.remediation.plugins.module_utils._clients import scripts as _scripts
 from ansible_collections.mailtls.remediation.plugins.module_utils._clients import thunderbird as _tb
-from ansible_collections.mailtls.remediation.plugins.module_utils._clients._base import BACKUP_DIR, client_id, entry_keys, secret_line_spans
+from ansible_collections.mailtls.remediation.plugins.module_utils._clients._base import (
+    BACKUP_DIR, client_id, entry_keys, secret_key_spans, secret_line_spans)
 from ansible_collections.mailtls.remediation.plugins.module_utils._clients._files import edit_target, read_client_file
 from ansible_collections.mailtls.remediation.plugins.module_utils._atomic import sha256_bytes
 
@@ -299,7 +300,7 @@ def discover(users=None, passwd_entries=None, clients=None, include_system=True)
             matches = sorted(glob.glob(pattern)) if any(c in rel for c in '*?[') else ([pattern] if os.path.lexists(pattern) else [])
             for path in matches:
                 if fmt == 'thunderbird_profiles':
-                    for item in thunderbird_profile_files(path, DEFAULT_MAX_FILE_BYTES):
+                    for item in thunderbird_profile_files(path, DEFAULT_MAX_FILE_BYTES, as_uid):
                         add(item['format'], item['path'], user, uid)
                 else:
                     add(fmt, path, user, uid)
@@ -489,7 +490,11 @@ def entry_plan(parsed, key, options, path):
 
 
 def secret_spans(parsed, text=None):
-    return list(parsed.secrets) + secret_line_spans(text if text is not None else parsed.text)
+    """What a diff or message masks: the parser's secrets, the descriptor's secret keys on any line, credential-looking lines."""
+    text = text if text is not None else parsed.text
+    desc = cl.descriptor_for(parsed.fmt)
+    keys = tuple(desc.secret_keys) if desc is not None else ()
+    return list(parsed.secrets) + secret_key_spans(text, keys) + secret_line_spans(text)
 
 
 def redacted_text(fmt, data):

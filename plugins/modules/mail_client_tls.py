@@ -92,21 +92,6 @@ options:
         rollback playbook. The same directory as M(mailtls.remediation.system_tls) uses by default.
     type: path
     default: /var/lib/mailtls-remediation
-  backup_files:
-    description:
-      - For O(state=rollback), the RV(backup_files) returned by an earlier run. When omitted, the record in O(state_dir)
-        says what to restore.
-    type: list
-    elements: dict
-    suboptions:
-      path:
-        description: The file to restore.
-        type: path
-        required: true
-      backup:
-        description: Its backup.
-        type: path
-        required: true
   max_file_bytes:
     description:
       - Larger files are reported and left untouched.
@@ -211,7 +196,7 @@ files:
     written:
       description: The file that was replaced, when it differs from RV(files[].path) (the target of a symbolic link).
       type: str
-      sample: /home/alice/dotfiles/muttrc
+      sample: /home/alice/dotfiles/fetchmailrc
     msg:
       description: Why a file was left alone.
       type: str

@@ -393,7 +393,7 @@ def entry_keys(entries):
     """A key per entry that survives edits: its name, numbered when a name repeats."""
     seen = {}
     for entry in entries:
-        name = str(entry.get('name'))
+        name = str(entry.get('key_name') or entry.get('name'))
         seen[name] = seen.get(name, 0) + 1
         entry['key'] = name if seen[name] == 1 else '%s#%d' % (name, seen[name])
     return entries
@@ -419,6 +419,22 @@ _CREDENTIAL_USERPASS = re.compile(r'(?im)^[ \t]*(?:#+[ \t]*)*(?:--?)?(?:user|u|p
                                   r'("(?:\\.|[^"\\\n])*"?|\S+)')
 # Thunderbird and other prefs: a pref whose name holds a credential word
 _CREDENTIAL_PREF = re.compile(r'''(?i)pref\(\s*"[^"\n]*(?:password|passwd|secret|token|pass)[^"\n]*"\s*,\s*("(?:\\.|[^"\\\n])*"?|[^)\n]+)''')
+
+
+_KEY_LINES = {}
+
+
+def secret_key_spans(text, keys):
+    """Values of the descriptor's ``secret_keys`` on any line, live or commented out (``# Pass x``, ``-- password = 'x'``)."""
+    if not keys:
+        return []
+    regex = _KEY_LINES.get(keys)
+    if regex is None:
+        names = '|'.join(re.escape(k) for k in sorted(keys, key=len, reverse=True))
+        regex = _KEY_LINES[keys] = re.compile(
+            r'(?im)(?:^|[\s{,;(])[#;!/*-]*[ \t]*(?:set[ \t]+)?(?:--?)?(?:%s)\b[ \t]*(?:=|:|[ \t])[ \t]*'
+            r'("(?:\\.|[^"\\\n])*"?|\'[^\'\n]*\'?|[^\s;,}]+)' % names)
+    return [m.span(1) for m in regex.finditer(text or '')]
 
 
 def secret_line_spans(text):

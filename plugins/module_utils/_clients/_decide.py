@@ -71,13 +71,18 @@ def _openssl_own(stack, proto):
                                        bool(details.get('ubuntu_seclevel_patch')), [])
 
 
+def _stack_pointer(stack, proto):
+    """Evidence that points at the stack's own decision (kept once in the document, not copied into every client)."""
+    return [_posture.evidence('policy', key='stack', value=stack.get('id'), note='stacks[id=%s].protocols.%s' % (stack.get('id'), proto))]
+
+
 def library_view(entry, library, stack, proto):
     """(state, reason, evidence, kx) the library gives this entry for ``proto``."""
     label = LIBRARY_LABELS.get(library, library or 'its TLS library')
     bounds = entry.get('bounds') or 'library'
     if stack is None:
         return None
-    sdec = stack['protocols'][proto]
+    sdec = dict(stack['protocols'][proto], evidence=_stack_pointer(stack, proto))
     if library == 'openssl':
         if bounds == 'own':
             if entry.get('security_level') is not None:

@@ -595,3 +595,47 @@ def test_mbsync_pin_under_a_binding_minimum_is_neither_reported_nor_changed(tmp_
     plan = mc.plan_file(str(rc), 'mbsync', {'min_protocol': 'tls1_2', 'move_legacy_endpoints': False}, {},
                         document=json.loads(json.dumps(stacks)))
     assert plan['status'] == 'unchanged'
+
+
+def test_client_ids_survive_the_edit(tmp_path):
+    """Before/after inventories match by id: the id hashes client, file and account name, not a line number."""
+    stacks = _host_stacks(tmp_path)
+    home, passwd = _home(tmp_path)
+
+    def inventory():
+        document = json.loads(json.dumps(stacks))
+        mc.gather_mail_clients(document, passwd_entries=passwd, include_system=False, toolbox=FakeToolbox())
+        return sorted(c['id'] for c in document['clients'])
+
+    before = inventory()
+    options = {'min_protocol': 'tls1_2', 'move_legacy_endpoints': True}
+    changed = 0
+    for target in mc.discover(passwd_entries=passwd, include_system=False):
+        plan = mc.plan_file(target['path'], target['format'], options, CTX, document=json.loads(json.dumps(stacks)), toolbox=FakeToolbox())
+        if plan['status'] == 'changed':
+            with open(target['path'], 'wb') as handle:
+                handle.write(plan['after'])
+            changed += 1
+    assert changed >= 5
+    assert inventory() == before
+
+
+@pytest.mark.parametrize('code,bounds,low,high', [
+    ('ctx = ssl.SSLContext(ssl.PROTOCOL_TLSv1)\nimaplib.IMAP4_SSL(h, ssl_context=ctx)\n', 'own', 'tls1_0', 'tls1_0'),
+    ('ctx = ssl.create_default_context()\nctx.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED\n', 'own', 'tls1_0', 'tls1_3'),
+    ('ctx = ssl.create_default_context()\nctx.minimum_version = ssl.TLSVersion.TLSv1_2\n', 'own', 'tls1_2', 'tls1_3'),
+    # measured: a maximum alone leaves the minimum to OpenSSL (fails against TLS 1.0 after MinProtocol = TLSv1.2)
+    ('ctx = ssl.create_default_context()\nctx.maximum_version = ssl.TLSVersion.TLSv1\n', 'library', None, 'tls1_0'),
+    ('s = smtplib.SMTP(h)\ns.starttls(context=ssl.create_default_context())\n', 'library', None, None),
+])
+def test_python_script_bounds(code, bounds, low, high):
+    entry = mf.scripts.python_tls_entry('import ssl, imaplib, smtplib\n' + code)
+    assert entry['bounds'] == bounds
+    on = [p for p in mf.PROTOS if entry['versions'][p][0] == 'on']
+    if low is not None:
+        assert on[0] == low and on[-1] == high
+    else:
+        assert not on and entry['versions']['tls1_0'][0] in ('lib', 'off')
+        if high is not None:
+            assert entry['versions']['tls1_2'][0] == 'off' and entry['versions']['tls1_0'][0] == 'lib'
+    assert mf.scripts.python_tls_entry('print("no TLS here")\n') is None

@@ -208,3 +208,24 @@ def test_the_shared_decision_says_own_bounds_for_postfix_and_library_for_the_rel
     [entry] = pf.parse_main(MAIN_CF).entries
     decision = mc.entry_decision(document, entry, 'openssl', '/etc/postfix/main.cf')
     assert decision['bounds'] == 'own' and decision['protocols']['tls1_0']['state'] == 'allowed' and decision['change']
+
+
+def test_a_tls1_relay_to_exchange_online_gives_the_findings_with_the_table_location_only(tmp_path):
+    """The inventory of a Postfix main.cf: own-bounds legacy finding, basic SMTP AUTH to Exchange Online, no secret."""
+    from ansible_collections.mailtls.remediation.plugins.module_utils import _linux_tls  # pylint: disable=import-outside-toplevel
+    from ansible_collections.mailtls.remediation.plugins.module_utils import _posture  # pylint: disable=import-outside-toplevel
+    path = tmp_path / 'main.cf'
+    path.write_text(MAIN_CF)
+    document = _posture.new_document('linux', 'unit')
+    _linux_tls.gather_all(document, {'gather': ['openssl']})
+    [entry] = pf.parse_main(MAIN_CF).entries
+    cl._base.entry_keys([entry])
+    record = mc.build_client(document, 'postfix', None, str(path), entry, {'library': 'openssl', 'library_source': 'unit'})
+    document['clients'].append(record)
+    mc.client_findings(document, record, entry)
+    _posture.evaluate(document)
+    found = dict((f['id'], f) for f in document['findings'])
+    assert 'client_exo_basic_auth_smtp' in found, sorted(found)
+    assert any(fid in found for fid in ('client_own_bounds_legacy', 'client_pinned_below_tls12', 'client_allows_legacy')), sorted(found)
+    text = repr(document)
+    assert '/etc/postfix/sasl_passwd' in text or 'smtp_sasl_password_maps' in text

@@ -120,7 +120,8 @@ options:
   gnutls_priority_file:
     description:
       - Run the V(gnutls) engine with C(GNUTLS_SYSTEM_PRIORITY_FILE) set to this file, to test a
-        candidate GnuTLS system configuration.
+        candidate GnuTLS system configuration. A file that does not exist is allowed: GnuTLS then applies
+        no system overrides, as it does on a host without the file.
     type: path
   clients:
     description:
@@ -493,9 +494,10 @@ def main():
         module.fail_json(msg='timeout must be more than 0 and at most 600 seconds')
     if not 0 < params['total_timeout'] <= 3600:
         module.fail_json(msg='total_timeout must be more than 0 and at most 3600 seconds')
-    for key in ('ca_path', 'openssl_conf', 'gnutls_priority_file'):
+    for key in ('ca_path', 'openssl_conf'):
         if params[key] and not os.path.exists(params[key]):
             module.fail_json(msg='%s %s does not exist' % (key, params[key]))
+    # A missing GnuTLS system file means no overrides, for the library too: probing with it is meaningful.
     try:
         endpoints = _probe.normalize_endpoints(params['endpoints'])
     except ValueError as exc:

@@ -10,8 +10,9 @@ import stat
 import pytest
 
 from ansible_collections.mailtls.remediation.plugins.module_utils import _mail_clients as mc
-from ansible_collections.mailtls.remediation.plugins.module_utils import _mail_formats as mf
+from ansible_collections.mailtls.remediation.plugins.module_utils import _clients as mf
 from ansible_collections.mailtls.remediation.plugins.module_utils import _posture
+from ansible_collections.mailtls.remediation.plugins.module_utils._clients import _decide
 from ansible_collections.mailtls.remediation.plugins.module_utils._atomic import FileChangedError, atomic_replace, restore_backup
 
 DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), 'data', 'mail_clients')
@@ -88,7 +89,7 @@ def test_remediation_changes_only_planned_spans_and_is_idempotent(fmt, name):
     assert ''.join(rebuilt) == new
     for entry in again.entries:
         if not entry.get('plain'):
-            assert not mf.needs_fix(entry, 'tls1_2') or fmt in ('offlineimap', 'getmail', 'imapfilter'), entry['name']
+            assert not mf.needs_change(entry, OPTS12) or fmt in ('offlineimap', 'getmail', 'imapfilter', 'curl'), entry['name']
 
 
 def test_property_lossless_on_arbitrary_text():
@@ -139,7 +140,8 @@ def test_fetchmail_entries():
     assert exo['servers'][0]['port'] == 993 and exo['servers'][0]['mode'] == 'implicit'
     assert states(exo) == {'ssl3': 'off', 'tls1_0': 'on', 'tls1_1': 'off', 'tls1_2': 'off', 'tls1_3': 'off'}
     assert exo['passwords'] == [{'line': 11, 'key': 'password'}]
-    assert states(pop)['tls1_0'] == 'lib' and pop['servers'][0]['port'] == 995 and pop['servers'][0]['service'] == 'pop3'
+    # no sslproto: fetchmail sets TLS 1.0..1.3 itself (measured: it reaches a TLS 1.0 server after MinProtocol = TLSv1.2)
+    assert states(pop)['tls1_0'] == 'on' and pop['bounds'] == 'own' and pop['servers'][0]['port'] == 995 and pop['servers'][0]['service'] == 'pop3'
     assert skip['servers'][0]['host'] == 'mail.example.org'  # via wins over the poll name
     assert states(skip)['tls1_0'] == 'off' and states(skip)['tls1_1'] == 'on'
 
@@ -206,7 +208,7 @@ def test_msmtp_inheritance_and_priorities():
     assert parsed.entries[2]['servers'][0]['host'] == 'smtp.office365.com'
     assert parsed.entries[1]['servers'][0]['mode'] == 'implicit' and parsed.entries[1]['servers'][0]['port'] == 465
     assert mf.gnutls_priority_versions('NORMAL:-VERS-ALL:+VERS-TLS1.2')['tls1_0'] == 'off'
-    assert mf._gnutls_fix('SECURE128:-VERS-ALL:+VERS-TLS1.0', 'tls1_2') == 'SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2'
+    assert mf.msmtp._gnutls_fix('SECURE128:-VERS-ALL:+VERS-TLS1.0', 'tls1_2') == 'SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2'
 
 
 def test_thunderbird_profile_range_user_js_wins():
@@ -260,7 +262,9 @@ def test_curlrc_and_imapfilter_and_ini_formats():
     curl = mf.parse('curl', fixture_text('curlrc'), CTX).entries[0]
     assert states(curl) == {'ssl3': 'off', 'tls1_0': 'on', 'tls1_1': 'on', 'tls1_2': 'off', 'tls1_3': 'off'}
     work, home = mf.parse('imapfilter', fixture_text('imapfilter-config.lua'), CTX).entries
-    assert states(work)['tls1_0'] == 'on' and states(work)['tls1_2'] == 'off' and states(home)['tls1_0'] == 'lib'
+    # imapfilter 2.8: ssl = 'tls1' only turns TLS on; the version is negotiated within the OpenSSL policy
+    assert states(work)['tls1_0'] == 'lib' and states(work)['tls1_2'] == 'lib' and states(home)['tls1_0'] == 'lib'
+    assert work['bounds'] == 'library'
     remote, home_remote = mf.parse('offlineimap', fixture_text('offlineimaprc'), CTX).entries
     assert remote['servers'][0]['exchange_online'] and states(remote)['tls1_0'] == 'on' and home_remote['passwords'] == []
     retriever = mf.parse('getmail', fixture_text('getmailrc'), CTX).entries[0]
@@ -277,7 +281,9 @@ def test_endpoint_classification():
 # --- inventory ---------------------------------------------------------------------
 
 def _stack(stack_id, refused=(), reason='MinProtocol = TLSv1.2', overrides=False):
-    stack = _posture.new_stack(stack_id, stack_id, stack_id)
+    stack = _posture.new_stack(stack_id, stack_id, stack_id, version='3.0.19' if stack_id == 'openssl' else '3.7.9')
+    if stack_id == 'openssl':
+        stack['details'] = {'security_level': 2, 'cipher_string': None, 'ubuntu_seclevel_patch': False}
     for proto in _posture.PROTOCOLS:
         if proto in refused:
             ev = [_posture.evidence('file', path='/etc/x', key='disabled-version' if overrides else 'MinProtocol', value='x')]
@@ -328,12 +334,15 @@ def test_gather_inventory_findings_and_no_secret_leaks(tmp_path):
     exo = by_client['fetchmail'][0]
     assert exo['user'] == 'alice' and exo['line'] == 10 and exo['library'] == 'openssl'
     assert exo['settings']['file_mode'] == '0600'
-    # sslproto tls1 against a system minimum of TLS 1.2: nothing is left
-    assert all(exo['protocols'][p]['state'] == 'refused' for p in mf.PROTOS)
-    assert 'cannot go below the system minimum' in exo['protocols']['tls1_0']['reason']
+    # sslproto tls1 sets fetchmail's own bounds: a system minimum of TLS 1.2 does not bind it, TLS 1.0 stays (RSA key exchange only)
+    assert exo['bounds'] == 'own'
+    assert exo['protocols']['tls1_0']['state'] == 'allowed' and exo['conditions'] == {'tls1_0': [{'kx': ['rsa']}]}
+    assert exo['protocols']['tls1_2']['state'] == 'refused'
+    assert exo['plan']['change'] and exo['plan']['files'][0]['changes'] == ["line 12: sslproto 'tls1' -> tls1.2+"]
     ids = set((f['id'], f['subject']) for f in document['findings'])
     subject = 'client:%s' % exo['id']
-    for fid in ('client_no_usable_protocol', 'client_legacy_endpoint', 'client_exo_basic_auth', 'client_cleartext_password'):
+    for fid in ('client_pinned_below_tls12', 'client_own_bounds_legacy', 'client_legacy_endpoint', 'client_exo_basic_auth',
+                'client_cleartext_password'):
         assert (fid, subject) in ids
     # mutt links GnuTLS whose (non-override) policy allows TLS 1.0: the explicit ssl_use_tlsv1=yes is honoured
     mutt = by_client['mutt'][0]
@@ -359,9 +368,9 @@ def test_gnutls_override_binds_explicit_client_settings():
     entry = mf.parse('mutt', 'set ssl_use_tlsv1=yes\nset folder=imaps://h/\n', CTX).entries[0]
     default_stack = _stack('gnutls', refused=('tls1_0',), reason='default priority')
     override_stack = _stack('gnutls', refused=('tls1_0',), reason='disabled-version in /etc/gnutls/config', overrides=True)
-    assert mc.combine(entry, 'gnutls', default_stack, 'f')['tls1_0']['state'] == 'allowed'
-    assert mc.combine(entry, 'gnutls', override_stack, 'f')['tls1_0']['state'] == 'refused'
-    assert mc.combine(entry, 'gnutls', None, 'f')['tls1_0']['state'] == 'allowed'
+    assert _decide.decide(entry, 'gnutls', default_stack, 'f')['protocols']['tls1_0']['state'] == 'allowed'
+    assert _decide.decide(entry, 'gnutls', override_stack, 'f')['protocols']['tls1_0']['state'] == 'refused'
+    assert _decide.decide(entry, 'gnutls', None, 'f')['protocols']['tls1_0']['state'] == 'allowed'
 
 
 def test_unparsable_file_gets_a_finding(tmp_path):

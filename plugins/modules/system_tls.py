@@ -73,7 +73,8 @@ options:
     description:
       - V(present) applies the policy.
       - V(rollback) restores the backups given in O(backup_files) and removes the O(created_files), or
-        undoes what the last run recorded in O(state_dir).
+        undoes what the last run recorded in O(state_dir) (nothing, unchanged, when there is no record; a record
+        that cannot be parsed is an error naming the file).
     type: str
     choices: [present, rollback]
     default: present
@@ -283,7 +284,10 @@ def rollback(module):
         except ManifestError as exc:
             module.fail_json(msg=str(exc), backup_files=[], created_files=[])
         if recorded is None:
-            module.fail_json(msg='no backup_files or created_files given and no record of a previous run in %s' % _manifest_path(module.params))
+            # Nothing was ever changed through this state directory: nothing to undo (the rollback playbook runs everywhere).
+            module.exit_json(changed=False, files=[], backup_files=[], created_files=[], restart_required=False,
+                             reboot_required={'openssl': False, 'gnutls': False},
+                             msg='nothing to roll back: no backup_files or created_files given and no record in %s' % _manifest_path(module.params))
         restores, removals = recorded
     files, changed = [], False
     for pair in restores:

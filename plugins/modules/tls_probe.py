@@ -422,18 +422,18 @@ def clients_from_path(name, path):
 
     Returns (entries, problems); problems are (name, reason) for files or libraries that cannot be probed.
     """
+    from ansible_collections.mailtls.remediation.plugins.module_utils import _clients
     from ansible_collections.mailtls.remediation.plugins.module_utils import _mail_clients
-    from ansible_collections.mailtls.remediation.plugins.module_utils import _mail_formats
     from ansible_collections.mailtls.remediation.plugins.module_utils._atomic import read_file
 
     entries, problems = [], []
     for target in _mail_clients.targets_for_paths([path]):
-        client = _mail_clients.client_of(target['format']) if target['format'] else None
+        client = _clients.client_of(target['format']) if target['format'] else None
         read = read_file(target['path'])
         if client is None or read.data is None:
             problems.append((name, '%s: %s' % (target['path'], read.error or 'not a mail client configuration this collection reads')))
             continue
-        parsed = _mail_formats.parse(target['format'], _mail_formats.decode(read.data), _mail_clients.remediation_context())
+        parsed = _clients.parse(target['format'], _clients.decode(read.data), _mail_clients.remediation_context())
         if not parsed.ok:
             problems.append((name, '%s: %s' % (target['path'], '; '.join(parsed.errors))))
             continue

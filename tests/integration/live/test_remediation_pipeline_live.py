@@ -116,6 +116,17 @@ def test_plan_apply_verify_and_plan_equals_result(tmp_path, mail_servers):
     proc, again = _play(tmp_path)
     assert proc.returncode == 0 and again['status'] == 'unchanged' and again['plan']['changes'] == [], proc.stdout[-3000:]
 
+    # The rollback playbook with its defaults (only the state directory of the copies): each module undoes its
+    # last recorded change from its own record, byte for byte, and the file the change created is removed.
+    env = ansible_env({'ANSIBLE_RETRY_FILES_ENABLED': 'False'})
+    cmd = [os.path.join(BIN, 'ansible-playbook'), '-i', 'localhost,', '-c', 'local', '-e', 'ansible_python_interpreter=%s' % TARGET_PYTHON,
+           '-e', 'tls_remediation_state_dir=%s' % (tmp_path / 'state'), 'mailtls.remediation.rollback']
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, env=env, timeout=600,
+                          check=False, cwd=str(tmp_path))
+    assert proc.returncode == 0, proc.stdout[-6000:]
+    assert {p: _sha(p) for p in start} == start, 'every managed file is back to its start'
+    assert os.path.exists(str(tmp_path / 'mailtls-report' / 'posture.json')), 'the rollback playbook rewrites the report'
+
 
 def test_a_client_edit_that_fails_its_verify_is_rolled_back_for_real(tmp_path, mail_servers):
     """The client's library cannot do TLS 1.2 on this host (its OpenSSL caps at TLS 1.1), so the edited

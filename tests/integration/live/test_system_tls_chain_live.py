@@ -186,3 +186,26 @@ def test_the_record_is_appended_and_rollback_uses_the_last_run(tmp_path):
     back = run_module('system_tls', {'state': 'rollback', 'state_dir': str(tmp_path / 'state')})
     assert not back.failed and back['changed'], back.output
     assert conf.read_text() == original
+
+
+@pytest.mark.parametrize('settings, expect_change', [('CipherString = DEFAULT:@SECLEVEL=2\n', True), ('MinProtocol = TLSv1.2\n', False)])
+def test_the_posture_and_system_tls_make_one_decision(tmp_path, settings, expect_change):
+    """The finding, the plan in the posture and the module's check-mode plan come from the same planner."""
+    conf = tmp_path / 'openssl.cnf'
+    conf.write_text(CHAIN_HEAD + '[system_default_sect]\n' + settings)
+    facts = run_module('tls_facts', {'openssl_conf': str(conf), 'gather': ['openssl']})
+    assert not facts.failed, facts.output
+    doc = facts['ansible_facts']['mailtls_posture']
+    posture_changes = doc['plan']['system_tls']['changes']
+    check = run_module('system_tls', _args(tmp_path, conf), check=True)
+    assert not check.failed, check.output
+    assert [(c['target'], c['action'], c['diff']) for c in posture_changes] == \
+        [(c['target'], c['action'], c['diff']) for c in check['plan']['changes']]
+    assert check['changed'] is expect_change
+    legacy = [f for f in doc['findings'] if f['id'] == 'legacy_protocol_allowed' and f['subject'] == 'stack:openssl']
+    if expect_change:
+        assert legacy and legacy[0]['plan']['targets'] == [str(conf)]
+        assert posture_changes[0]['finding_ids'] == sorted(set(f['id'] for f in doc['findings'] if f['subject'] == 'stack:openssl'
+                                                               and f['effect'] != 'none'))
+    else:
+        assert not legacy and posture_changes == [] and _openssl_stack(doc)['details']['plan']['changes'] == []

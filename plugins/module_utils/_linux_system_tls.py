@@ -294,7 +294,8 @@ def crypto_policy_change(current, target):
             'finding_ids': [], 'diff': unified_diff(CRYPTO_POLICIES_CONFIG, (current or '') + '\n', target + '\n')}
 
 
-def plan_system(openssl_conf=None, gnutls_config='/etc/gnutls/config', gnutls=True, min_protocol='TLSv1.2', mode='enforce_minimum'):
+def plan_system(openssl_conf=None, gnutls_config='/etc/gnutls/config', gnutls=True, min_protocol='TLSv1.2', mode='enforce_minimum',
+                openssl=True):
     """Everything system_tls would change, without validating: (edits, crypto policy change or None, refusals).
 
     ``refusals`` maps a stack (openssl, gnutls, crypto_policies) to the reason
@@ -312,7 +313,7 @@ def plan_system(openssl_conf=None, gnutls_config='/etc/gnutls/config', gnutls=Tr
         if target is not None:
             policy_change = crypto_policy_change(current, target)
         return edits, policy_change, refusals
-    if config_path is not None:
+    if config_path is not None and openssl:
         try:
             check_version(version, mode)
             edits.extend(plan_openssl(config_path, min_protocol, mode))
@@ -337,7 +338,8 @@ def attach_posture_plan(document, openssl_conf=None, gnutls_config='/etc/gnutls/
     if not any(k in stacks for k in ('openssl', 'gnutls', 'crypto_policies')):
         return document
     try:
-        edits, policy_change, refusals = plan_system(openssl_conf, gnutls_config, 'gnutls' in stacks, min_protocol, mode)
+        edits, policy_change, refusals = plan_system(openssl_conf, gnutls_config, 'gnutls' in stacks, min_protocol, mode,
+                                                     openssl='openssl' in stacks or 'crypto_policies' in stacks)
     except Exception as exc:  # the plan is an addition to the posture; it must never break the inventory
         edits, policy_change, refusals = [], None, {'openssl': 'planning failed: %s: %s' % (type(exc).__name__, exc)}
     changes = plan_changes(edits) + ([policy_change] if policy_change else [])

@@ -1407,8 +1407,8 @@ def _refuse_if_unsafe(config):
         raise OpenSSLConfError('refusing to edit: %s. Fix the file by hand first.' % issue['message'], code='syntax_error',
                                path=issue['path'], line=issue['line'])
     if not config.complete:
-        bad = [i for i in config.issues if i['code'] in ('file_unreadable', 'file_not_regular', 'file_too_large', 'include_cycle',
-                                                           'include_depth')]
+        unsafe = ('file_unreadable', 'file_not_regular', 'file_too_large', 'include_cycle', 'include_depth')
+        bad = [i for i in config.issues if i['code'] in unsafe]
         detail = '; '.join(i['message'] for i in bad) or 'configuration could not be read completely'
         raise OpenSSLConfError('refusing to edit: %s' % detail, code='incomplete')
     env_issues = [i for i in config.issues if i['code'] == 'env_reference_unknown']

@@ -698,8 +698,11 @@ def run_python(endpoint, protocol, settings, timeout, bounds=None):
     argv = [settings.python, "-c", _CHILD_BOOT]
     # the child's socket timeout applies per operation; the hard kill bounds the whole try
     rc, out, err, timed_out = _run(argv, env, timeout + 0.5, json.dumps(request).encode("utf-8"))
-    attempt = {"command": "%s (ssl module, %s)" % (settings.python, ", ".join(python_no_options(protocol)) if not bounds
-                                                    else "minimum_version %s, maximum_version %s" % tuple(b or "default" for b in bounds))}
+    if bounds:
+        how = "minimum_version %s, maximum_version %s" % tuple(b or "default" for b in bounds)
+    else:
+        how = ", ".join(python_no_options(protocol))
+    attempt = {"command": "%s (ssl module, %s)" % (settings.python, how)}
     if rc is None:
         attempt.update(_failed(err, "engine", "engine_missing"))
         return attempt

@@ -120,14 +120,14 @@ options:
   gnutls_priority_file:
     description:
       - Run the V(gnutls) engine with C(GNUTLS_SYSTEM_PRIORITY_FILE) set to this file, to test a
-        candidate GnuTLS system configuration. A file that does not exist is allowed: GnuTLS then applies
-        no system overrides, as it does on a host without the file.
+        candidate GnuTLS system configuration. A file that does not exist is allowed (GnuTLS then applies
+        no system overrides, as it does on a host without the file).
     type: path
   clients:
     description:
       - Mail clients to verify through their own settings, after a change such as
         M(mailtls.remediation.mail_client_tls). Each client gets one handshake per endpoint with its TLS
-        library and its own protocol bounds (no per-version isolation): C(openssl s_client -min_protocol
+        library and its own protocol bounds, without per-version isolation, using C(openssl s_client -min_protocol
         -max_protocol), Python C(ssl) with C(minimum_version)/C(maximum_version), or C(gnutls-cli) with a
         priority narrowed to the bounds (or the client's own priority string). O(openssl_conf) and
         O(gnutls_priority_file) apply, so the system policy still has its say.

@@ -160,6 +160,9 @@ options:
       priority:
         description: GnuTLS priority string the client sets itself (for example msmtp C(tls_priorities)).
         type: str
+extends_documentation_fragment:
+  - mailtls.remediation.attributes
+  - mailtls.remediation.attributes.dual_platform
 attributes:
   check_mode:
     support: full

@@ -244,6 +244,40 @@ reboot_required:
   returned: always
   type: dict
   sample: {openssl: false, gnutls: false}
+plan:
+  description:
+    - Linux. The change plan of this run, also when a guard stopped it (then the guard is in C(guards) with
+      C(blocking) true). The same planner gives the findings of M(mailtls.remediation.tls_facts) their plan.
+  returned: always on Linux
+  type: dict
+  contains:
+    changes:
+      description: One entry per file, with C(module), C(kind) (V(file)), C(target), C(action) (V(create) or V(modify)),
+        C(stack), C(finding_ids) (filled by the change_plan filter from the posture) and C(diff) (unified diff).
+      type: list
+      elements: dict
+      sample: [{module: system_tls, kind: file, target: /etc/ssl/openssl.cnf, action: modify, stack: openssl, finding_ids: [],
+                diff: "--- /etc/ssl/openssl.cnf\n+++ /etc/ssl/openssl.cnf\n@@ -1,3 +1,4 @@\n..."}]
+    guards:
+      description: Checks that stopped the change, with C(id) (V(state_dir_unwritable), V(validation_failed),
+        V(openssl_refused), V(gnutls_refused), V(openssl_unusable)), C(blocking) and C(msg).
+      type: list
+      elements: dict
+      sample: [{id: state_dir_unwritable, blocking: true, msg: "refusing to change anything: ..."}]
+    restarts:
+      description: What must be restarted to pick the policy up, with C(service) and C(why).
+      type: list
+      elements: dict
+      sample: [{service: every running program that uses OpenSSL, why: the system TLS policy is read when a program starts}]
+    reboot:
+      description: Whether a reboot is needed (never on Linux).
+      type: bool
+      sample: false
+    verify:
+      description: How the change is proven after it is made, with C(what), C(how) and C(endpoints).
+      type: list
+      elements: dict
+      sample: [{what: system TLS stacks (openssl), how: mailtls.remediation.tls_probe handshakes, endpoints: []}]
 '''
 
 import os

@@ -41,7 +41,8 @@ from ansible_collections.mailtls.remediation.plugins.module_utils._clients impor
 from ansible_collections.mailtls.remediation.plugins.module_utils._clients import mutt as _mutt
 from ansible_collections.mailtls.remediation.plugins.module_utils._clients import scripts as _scripts
 from ansible_collections.mailtls.remediation.plugins.module_utils._clients import thunderbird as _tb
-from ansible_collections.mailtls.remediation.plugins.module_utils._clients._base import BACKUP_DIR, client_id, entry_keys, secret_line_spans
+from ansible_collections.mailtls.remediation.plugins.module_utils._clients._base import (
+    BACKUP_DIR, client_id, entry_keys, secret_key_spans, secret_line_spans)
 from ansible_collections.mailtls.remediation.plugins.module_utils._clients._files import edit_target, read_client_file
 from ansible_collections.mailtls.remediation.plugins.module_utils._atomic import sha256_bytes
 
@@ -299,7 +300,7 @@ def discover(users=None, passwd_entries=None, clients=None, include_system=True)
             matches = sorted(glob.glob(pattern)) if any(c in rel for c in '*?[') else ([pattern] if os.path.lexists(pattern) else [])
             for path in matches:
                 if fmt == 'thunderbird_profiles':
-                    for item in thunderbird_profile_files(path, DEFAULT_MAX_FILE_BYTES):
+                    for item in thunderbird_profile_files(path, DEFAULT_MAX_FILE_BYTES, as_uid):
                         add(item['format'], item['path'], user, uid)
                 else:
                     add(fmt, path, user, uid)
@@ -323,7 +324,13 @@ def targets_for_paths(paths):
             out.extend({'path': item['path'], 'format': item['format'], 'user': None, 'uid': None} for item in expanded)
             continue
         out.append({'path': path, 'format': fmt, 'user': None, 'uid': None})
-    return out
+    seen = set()
+    unique = []
+    for item in out:
+        if item['path'] not in seen:
+            seen.add(item['path'])
+            unique.append(item)
+    return unique
 
 
 # ---------------------------------------------------------------------------
@@ -453,7 +460,15 @@ def _options(minimum='tls1_2', move_legacy_endpoints=False, context=None):
 
 
 def _change_lines(edits):
-    return ['line %s: %s' % (e.line, e.description) for e in sorted(edits, key=lambda e: e.start)]
+    """One line per distinct edit (an edit shared by several entries, e.g. msmtp defaults, is listed once)."""
+    out = []
+    seen = set()
+    for edit in sorted(edits, key=lambda e: (e.start, e.end)):
+        if (edit.start, edit.end, edit.new) in seen:
+            continue
+        seen.add((edit.start, edit.end, edit.new))
+        out.append('line %s: %s' % (edit.line, edit.description))
+    return out
 
 
 def plan_parsed(parsed, decisions, options, file_change=None):
@@ -475,7 +490,11 @@ def entry_plan(parsed, key, options, path):
 
 
 def secret_spans(parsed, text=None):
-    return list(parsed.secrets) + secret_line_spans(text if text is not None else parsed.text)
+    """What a diff or message masks: the parser's secrets, the descriptor's secret keys on any line, credential-looking lines."""
+    text = text if text is not None else parsed.text
+    desc = cl.descriptor_for(parsed.fmt)
+    keys = tuple(desc.secret_keys) if desc is not None else ()
+    return list(parsed.secrets) + secret_key_spans(text, keys) + secret_line_spans(text)
 
 
 def redacted_text(fmt, data):

@@ -18,11 +18,11 @@ description:
     O(min_protocol) or newer, for example C(sslproto 'tls1') in a fetchmailrc, C(SSLVersions TLSv1) in an mbsyncrc,
     C(set ssl_use_tlsv1=yes) in a muttrc or C(security.tls.version.max) of 1 in a Thunderbird profile.
   - Every other byte of a file stays as it was, including comments, ordering, owner, group and mode (a fetchmailrc stays private).
-  - The decision to change a client is the one M(mailtls.remediation.tls_facts) reports for it (its C(plan)): the client's
+  - The decision to change a client is the one M(mailtls.remediation.tls_facts) reports for it (its C(plan)), from the client's
     own settings and protocol bounds combined with the system policy of its TLS library, read from the same host (and
     from C(OPENSSL_CONF) / C(GNUTLS_SYSTEM_PRIORITY_FILE) when set). A client whose program sets its own bounds in code
     (fetchmail, C(curl --tlsv1.0), Python C(ssl_version) pins) is changed even when the system minimum is TLS 1.2,
-    because that minimum does not bind it; a client that follows the system policy is left alone when the policy
+    because that minimum does not bind it, and a client that follows the system policy is left alone when the policy
     already refuses what it asks for.
   - A file is replaced atomically, only when it still has the content that was read, with a backup in a
     C(.mailtls-backup) directory next to it (a name unique per change that no client's file pattern matches).
@@ -195,7 +195,7 @@ files:
     written:
       description: The file that was replaced, when it differs from RV(files[].path) (the target of a symbolic link).
       type: str
-      sample: /home/alice/mail/fetchmailrc
+      sample: /home/alice/dotfiles/fetchmailrc
     msg:
       description: Why a file was left alone.
       type: str
@@ -316,8 +316,9 @@ def _present(module):
         doc['runs'].append(run)
         for plan, result in planned:
             path = plan['write_path']
+            made = []
             try:
-                backup = _files.replace_file(path, plan['after'], plan['sha256'], backup=params['backup'])
+                backup = _files.replace_file(path, plan['after'], plan['sha256'], backup=params['backup'], created=made)
             except FileChangedError as exc:
                 result['status'] = 'changed_on_disk'
                 result['msg'] = str(exc)
@@ -331,7 +332,8 @@ def _present(module):
             result['backup_file'] = backup
             if backup:
                 backups.append({'path': path, 'backup': backup})
-            run['changes'].append(_files.change_item(path, plan.get('link'), backup, plan['before'], plan['after'], plan['stat']))
+            run['changes'].append(_files.change_item(path, plan.get('link'), backup, plan['before'], plan['after'], plan['stat'],
+                                                     made[0] if made else None))
             try:
                 record.save(doc)
             except (IOError, OSError) as exc:
@@ -397,6 +399,8 @@ def _rollback_from_record(module):
                              created_files=[], state_file=record.path)
         current = _files.read_client_file(path, max(module.params['max_file_bytes'], len(original) * 2 + 1024))
         if current.data is not None and current.link_stat is None and current.data == original:
+            if not module.check_mode:
+                _files.remove_backup(item)
             files.append(result)
             continue
         if current.status not in ('read', 'missing') or current.link_stat is not None or \
@@ -420,6 +424,9 @@ def _rollback_from_record(module):
                 result['status'] = 'error'
                 result['msg'] = 'could not restore: %s' % exc
                 problems.append(shown)
+            else:
+                # what the change created goes again: its backup and the .mailtls-backup directory it made
+                _files.remove_backup(item)
         files.append(result)
     if not module.check_mode and not problems and any(f['status'] == 'restored' for f in files):
         run['rolled_back'] = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')

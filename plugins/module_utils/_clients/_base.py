@@ -293,6 +293,7 @@ def _endpoint_edits(parsed, entry, label, requote=False):
             edits.append(Edit(start, end, text, srv['line'], '%s %s -> %s' % (label, srv['host'], new)))
     return edits
 
+
 def _split_lines(text):
     """(start, end_without_newline) for each line."""
     out = []
@@ -343,11 +344,10 @@ def parse_ini(parsed, secret_keys):
             parsed.secrets.append((vstart, vend))
     return sections
 
+
 def _ini_get(sec, key):
     items = sec['keys'].get(key)
     return items[-1] if items else None
-
-
 
 
 # ---------------------------------------------------------------------------
@@ -393,7 +393,7 @@ def entry_keys(entries):
     """A key per entry that survives edits: its name, numbered when a name repeats."""
     seen = {}
     for entry in entries:
-        name = str(entry.get('name'))
+        name = str(entry.get('key_name') or entry.get('name'))
         seen[name] = seen.get(name, 0) + 1
         entry['key'] = name if seen[name] == 1 else '%s#%d' % (name, seen[name])
     return entries
@@ -406,15 +406,35 @@ def client_id(client, user, path, key):
 
 # Any line, commented out or not, whose key names a credential gets its value masked
 # (a "# password old" line is still a secret).  ``secret_keys`` of the descriptors add to the names.
-_CREDENTIAL_WORDS = r'(?:pass|passwd|password|passwordeval|passcmd|pass_?cmd|secret|client_secret|token|refresh_token|oauth2?_[\w]*|esmtppassword|remotepass\w*)'
+_CREDENTIAL_WORDS = (r'(?:pass|passwd|password|passwordeval|passcmd|pass_?cmd|secret|client_secret|token|refresh_token|oauth2?_[\w]*'
+                     r'|esmtppassword|remotepass\w*)')
 _CREDENTIAL_LINE = re.compile(
-    r'(?im)^[ \t]*(?:[#;!%"/*-]+[ \t]*)*(?:(?:set|local|export)[ \t]+)?(?:\w+[ \t]+)*?'
+    r'(?im)^[ \t]*(?:[#;!%"/*-]+[ \t]*)*(?:(?:set|local|export)[ \t]+)?(?:--?)?'
     r'(?:[\w.-]*[_.-])?' + _CREDENTIAL_WORDS +
     r'\b[ \t]*(?:=|:|[ \t])[ \t]*(\S[^\r\n]*)')
 # key "value" pairs anywhere on a line (fetchmail: poll x user "a" password "s")
 _CREDENTIAL_PAIR = re.compile(r'(?i)\b(?:pass|password|passwd|esmtppassword|remotepass)\b[ \t]*[=:]?[ \t]*("(?:\\.|[^"\\\n])*"?|\'[^\'\n]*\'?|[^\s;,]+)')
+# user:password pairs of curl (-u / --user / user =), live or commented out
+_CREDENTIAL_USERPASS = re.compile(r'(?im)^[ \t]*(?:#+[ \t]*)*(?:--?)?(?:user|u|proxy-user|U|oauth2-bearer)(?:[ \t]*[=:][ \t]*|[ \t]+)'
+                                  r'("(?:\\.|[^"\\\n])*"?|\S+)')
 # Thunderbird and other prefs: a pref whose name holds a credential word
 _CREDENTIAL_PREF = re.compile(r'''(?i)pref\(\s*"[^"\n]*(?:password|passwd|secret|token|pass)[^"\n]*"\s*,\s*("(?:\\.|[^"\\\n])*"?|[^)\n]+)''')
+
+
+_KEY_LINES = {}
+
+
+def secret_key_spans(text, keys):
+    """Values of the descriptor's ``secret_keys`` on any line, live or commented out (``# Pass x``, ``-- password = 'x'``)."""
+    if not keys:
+        return []
+    regex = _KEY_LINES.get(keys)
+    if regex is None:
+        names = '|'.join(re.escape(k) for k in sorted(keys, key=len, reverse=True))
+        regex = _KEY_LINES[keys] = re.compile(
+            r'(?im)(?:^|[\s{,;(])[#;!/*-]*[ \t]*(?:set[ \t]+)?(?:--?)?(?:%s)\b[ \t]*(?:=|:|[ \t])[ \t]*'
+            r'("(?:\\.|[^"\\\n])*"?|\'[^\'\n]*\'?|[^\s;,}]+)' % names)
+    return [m.span(1) for m in regex.finditer(text or '')]
 
 
 def secret_line_spans(text):
@@ -423,6 +443,7 @@ def secret_line_spans(text):
     spans = [m.span(1) for m in _CREDENTIAL_LINE.finditer(text)]
     spans.extend(m.span(1) for m in _CREDENTIAL_PAIR.finditer(text))
     spans.extend(m.span(1) for m in _CREDENTIAL_PREF.finditer(text))
+    spans.extend(m.span(1) for m in _CREDENTIAL_USERPASS.finditer(text) if ':' in m.group(1) or 'bearer' in m.group(0).lower())
     return spans
 
 

@@ -71,13 +71,18 @@ def _openssl_own(stack, proto):
                                        bool(details.get('ubuntu_seclevel_patch')), [])
 
 
+def _stack_pointer(stack, proto):
+    """Evidence that points at the stack's own decision (kept once in the document, not copied into every client)."""
+    return [_posture.evidence('policy', key='stack', value=stack.get('id'), note='stacks[id=%s].protocols.%s' % (stack.get('id'), proto))]
+
+
 def library_view(entry, library, stack, proto):
     """(state, reason, evidence, kx) the library gives this entry for ``proto``."""
     label = LIBRARY_LABELS.get(library, library or 'its TLS library')
     bounds = entry.get('bounds') or 'library'
     if stack is None:
         return None
-    sdec = stack['protocols'][proto]
+    sdec = dict(stack['protocols'][proto], evidence=_stack_pointer(stack, proto))
     if library == 'openssl':
         if bounds == 'own':
             own = _openssl_own(stack, proto)
@@ -148,8 +153,9 @@ def decide(entry, library, stack, path, minimum='tls1_2'):
             text.append('unless the %s system policy refuses it (not determined: %s)' % (label, lreason))
         if kx:
             conditions[proto] = [{'kx': list(kx)}]
-            text += ['only with %s key exchange: at security level %s OpenSSL 3 refuses the SHA-1 signatures that ECDHE/DHE need in %s'
-                    % ('/'.join(k.upper() for k in kx), (stack.get('details') or {}).get('security_level'), LABELS[proto])]
+            level = (stack.get('details') or {}).get('security_level')
+            text.append('only with %s key exchange: at security level %s OpenSSL 3 refuses the SHA-1 signatures that ECDHE/DHE need in %s'
+                        % ('/'.join(k.upper() for k in kx), level, LABELS[proto]))
         protocols[proto] = _posture.decision(lstate, '%s; %s' % (reason, lreason), ev + lev, text)
     legacy = [p for p in PROTOS if below(p, minimum) and protocols[p]['state'] == 'allowed']
     modern = any(protocols[p]['state'] == 'allowed' for p in PROTOS if not below(p, minimum))

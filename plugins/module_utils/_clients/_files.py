@@ -162,6 +162,7 @@ def edit_target(read):
 
 
 def _backup_dir(path, like_stat):
+    """The backup directory next to ``path``: (folder, created now?)."""
     folder = os.path.join(os.path.dirname(path), BACKUP_DIR)
     try:
         st = os.lstat(folder)
@@ -169,21 +170,26 @@ def _backup_dir(path, like_stat):
         os.mkdir(folder, 0o700)
         if os.geteuid() == 0 and like_stat is not None:
             os.chown(folder, like_stat.st_uid, like_stat.st_gid)
-        return folder
+        return folder, True
     if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode):
         raise OSError(errno.EEXIST, '%s exists and is not a directory' % folder)
-    return folder
+    return folder, False
 
 
-def replace_file(path, new_data, expected_sha256, backup=True):
-    """Atomically replace the regular file ``path`` if it still hashes to ``expected_sha256``; returns the backup path or None."""
+def replace_file(path, new_data, expected_sha256, backup=True, created=None):
+    """Atomically replace the regular file ``path`` if it still hashes to ``expected_sha256``; returns the backup path or None.
+
+    ``created`` (a list) gets the backup directory when this call made it, so a rollback can remove it again.
+    """
     current = read_client_file(path, max(4 * 1024 * 1024, len(new_data) * 2 + 1024))
     if current.data is None or current.sha256 != expected_sha256 or current.link_stat is not None:
         raise FileChangedError('%s changed since it was read (expected sha256 %s, found %s); not overwritten'
                                % (path, expected_sha256, current.sha256 or current.status))
     backup_file = None
     if backup:
-        _backup_dir(path, current.stat)
+        folder, made = _backup_dir(path, current.stat)
+        if made and created is not None:
+            created.append(folder)
         backup_file = backup_name(path)
         while os.path.lexists(backup_file):
             backup_file = backup_name(path)
@@ -255,7 +261,7 @@ class StateRecord(object):
             doc = json.loads(data.decode('utf-8'))
         except (ValueError, UnicodeDecodeError) as exc:
             raise RecordError('%s is corrupt or truncated (%s); nothing was restored. Fix or remove it, or pass backup_files'
-                              % (self.path, str(exc).split(':')[0]))
+                              % (self.path, str(exc).split(':', maxsplit=1)[0]))
         if not isinstance(doc, dict) or doc.get('version') != RECORD_VERSION or not isinstance(doc.get('runs'), list):
             raise RecordError('%s is not a mail_client_tls record of version %d; nothing was restored' % (self.path, RECORD_VERSION))
         for run in doc['runs']:
@@ -293,10 +299,25 @@ class StateRecord(object):
         return doc, None
 
 
-def change_item(path, link, backup, before, after, st):
+def change_item(path, link, backup, before, after, st, backup_dir_created=None):
     return {'path': path, 'link': link, 'backup': backup, 'before_sha256': sha256_bytes(before), 'after_sha256': sha256_bytes(after),
             'mode': stat.S_IMODE(st.st_mode), 'uid': st.st_uid, 'gid': st.st_gid, 'created': False,
-            'before_b64': base64.b64encode(before).decode('ascii')}
+            'backup_dir_created': backup_dir_created, 'before_b64': base64.b64encode(before).decode('ascii')}
+
+
+def remove_backup(item):
+    """After a restore: remove the backup this change made (if it still is the original) and the directory it created."""
+    backup = item.get('backup')
+    if backup:
+        current = read_client_file(backup, 64 * 1024 * 1024)
+        if current.data is not None and current.link_stat is None and current.sha256 == item.get('before_sha256'):
+            unlink_quietly(backup)
+    folder = item.get('backup_dir_created')
+    if folder:
+        try:
+            os.rmdir(folder)
+        except OSError:
+            pass  # not empty: other backups still live there
 
 
 def item_bytes(item):

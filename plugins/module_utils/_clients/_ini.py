@@ -21,8 +21,6 @@ from ansible_collections.mailtls.remediation.plugins.module_utils._clients._base
 from ansible_collections.mailtls.remediation.plugins.module_utils._clients._decide import needs_change
 
 
-
-
 def ini_sections(fmt, text, secret_keys):
     """Parse an INI-style client file: the Parsed result and its sections (none when it has errors)."""
     parsed = Parsed(fmt, text)

@@ -135,9 +135,6 @@ def plan_curlrc(parsed, options):
     return edits
 
 
-
-
-
 def inspect_curl(binary, run):
     out = run([binary, '--version']) or ''
     info = {}

@@ -248,13 +248,13 @@ def plan_fetchmail(parsed, options):
     return edits
 
 
-
-
-
 def _parse(text, context):
     parsed = parse_fetchmail(text)
-    for entry in parsed.entries:
+    for index, entry in enumerate(parsed.entries):
         entry['bounds'] = 'own'
+        # the poll name is the server and may be edited (move_legacy_endpoints): the login names the account
+        login = _fm_value(entry, 'user') or _fm_value(entry, 'username')
+        entry['key_name'] = ('poll user %s' % _unquote(login[1][2])) if login else ('poll %d' % index)
         entry['program'] = 'fetchmail'
     return parsed
 

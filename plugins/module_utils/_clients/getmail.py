@@ -75,12 +75,6 @@ def plan_getmail(parsed, options):
     return plan_ini(parsed, options, GM_TARGET.get(options['min_protocol']), 'server')
 
 
-
-
-
-
-
-
 def _parse(text, context):
     return python_bounds(parse_getmail(text), _GM_VERSIONS, 'getmail')
 

@@ -187,9 +187,6 @@ def plan_mbsync(parsed, options):
     return edits
 
 
-
-
-
 def inspect_mbsync(binary, run):
     match = re.search(r'(\d+)\.(\d+)(?:\.(\d+))?', run([binary, '--version']) or '')
     return {'version': tuple(int(g) for g in match.groups() if g is not None)} if match else {}

@@ -199,9 +199,6 @@ def plan_msmtp(parsed, options):
     return edits
 
 
-
-
-
 def inspect_msmtp(binary, run):
     out = run([binary, '--version']) or ''
     info = {}

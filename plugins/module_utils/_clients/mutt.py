@@ -230,7 +230,7 @@ def plan_mutt(parsed, options):
                 new = '%s=%s' % (var, 'yes' if want[var] else 'no')
                 edits.append(Edit(start, end, new, item['line'], '%s -> %s' % (item['tok'][2], new)))
     # What is still wrong after the in-place edits (unset/toggle/reset, or an old default) gets a block at the end.
-    after = parse_mutt(apply_edits(parsed.text, edits), parsed.fmt, options.get('mutt_defaults_modern'))
+    after = parse_mutt(apply_edits(parsed.text, edits), parsed.fmt, options.get('%s_defaults_modern' % parsed.fmt, options.get('mutt_defaults_modern')))
     missing = []
     if after.ok and after.entries:
         versions = after.entries[0]['versions']
@@ -251,9 +251,6 @@ def plan_mutt(parsed, options):
     return edits
 
 
-
-
-
 def inspect_mutt(binary, run):
     """``mutt -v`` names the TLS library (+USE_SSL_GNUTLS / +USE_SSL_OPENSSL) and the version."""
     out = run([binary, '-v']) or ''
@@ -270,14 +267,21 @@ def inspect_mutt(binary, run):
 
 
 def mutt_context(toolbox, client='mutt'):
+    """``<client>_defaults_modern``: TLS 1.0/1.1 off by default (mutt 2.0 and newer; NeoMutt releases from 2020 on,
+    measured with NeoMutt 20220429), None when the version is unknown."""
     info = toolbox.info(client)
-    return {'mutt_defaults_modern': (tuple(info['version'][:2]) >= (2, 0)) if info.get('version') else None,
-            '%s_library' % client: info.get('library')}
+    modern = None
+    if client == 'mutt' and info.get('version'):
+        modern = tuple(info['version'][:2]) >= (2, 0)
+    elif client == 'neomutt':
+        match = re.search(r'NeoMutt (\d{8})', info.get('version_text') or '')
+        modern = (int(match.group(1)) >= 20200000) if match else None
+    return {'%s_defaults_modern' % client: modern, '%s_library' % client: info.get('library')}
 
 
 def parse_for(fmt):
     def _parse(text, context):
-        parsed = parse_mutt(text, fmt, context.get('mutt_defaults_modern'))
+        parsed = parse_mutt(text, fmt, context.get('%s_defaults_modern' % fmt, context.get('mutt_defaults_modern')))
         # With GnuTLS mutt builds its own priority string from ssl_use_*, which only [overrides] binds;
         # the OpenSSL build switches versions off with SSL_OP_NO_*, so the system minimum still applies.
         bounds = 'library' if context.get('%s_library' % fmt) == 'openssl' else 'own'

@@ -102,9 +102,6 @@ def plan_offlineimap(parsed, options):
     return plan_ini(parsed, options, target, 'remotehost')
 
 
-
-
-
 def _parse(text, context):
     return python_bounds(parse_offlineimap(text), OI_PINS, 'offlineimap')
 

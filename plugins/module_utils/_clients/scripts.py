@@ -15,9 +15,16 @@ import os
 
 from ansible_collections.mailtls.remediation.plugins.module_utils import _posture
 from ansible_collections.mailtls.remediation.plugins.module_utils._atomic import read_file
+from ansible_collections.mailtls.remediation.plugins.module_utils._clients import _decide
 from ansible_collections.mailtls.remediation.plugins.module_utils._clients._base import (
     Descriptor,
-    decode)
+    LABELS,
+    PROTOS,
+    decode,
+    fin,
+    new_entry,
+    set_versions,
+    versions_from_range)
 
 
 DEFAULT_MAX_FILE_BYTES = 1024 * 1024
@@ -101,12 +108,22 @@ def scan_scripts(document, paths, max_file_bytes=DEFAULT_MAX_FILE_BYTES):
         if '.' not in base and not text.startswith('#!'):
             continue
         hits = scan_text_for_pins(text)
-        if not hits:
+        entry = python_tls_entry(text) if path.endswith('.py') or text.startswith('#!') and 'python' in text.split('\n', 1)[0] else None
+        if not hits and entry is None:
             continue
         total += len(hits)
         subject = 'script:%s' % path
-        record = {'id': 'script:%s' % path, 'client': 'script', 'user': None, 'path': path, 'line': hits[0][1], 'library': None,
-                  'servers': [], 'settings': {'pins': ['line %d: %s' % (h[1], h[2]) for h in hits][:50]}, 'report_only': True}
+        record = {'id': 'script:%s' % path, 'client': 'script', 'user': None, 'path': path, 'line': hits[0][1] if hits else entry['line'],
+                  'library': None, 'servers': [], 'settings': {'pins': ['line %d: %s' % (h[1], h[2]) for h in hits][:50]}, 'report_only': True}
+        if entry is not None:
+            stack = _posture.stack_by_id(document, 'openssl')
+            decision = _decide.decide(entry, 'openssl', stack, path)
+            record.update({'library': 'openssl', 'bounds': decision['bounds'], 'protocols': decision['protocols'],
+                           'plan': {'change': decision['change'], 'files': [],
+                                    'note': 'report only: mail_client_tls never edits code' if decision['change'] else None}})
+            record['settings']['program'] = 'python'
+            if decision['conditions']:
+                record['conditions'] = decision['conditions']
         document['clients'].append(record)
         for kind, line, label, fix in hits:
             ev = [_posture.evidence('file', path=path, line=line, note=label)]
@@ -118,6 +135,56 @@ def scan_scripts(document, paths, max_file_bytes=DEFAULT_MAX_FILE_BYTES):
                 _posture.add_finding(document, _posture.make_finding('script_allows_legacy_tls', subject, ev, what=label, fix=fix))
     return total
 
+
+# Python's ssl module: a fixed-version protocol constant or minimum_version/maximum_version set the bounds in code
+# (measured: ssl.SSLContext(ssl.PROTOCOL_TLSv1) still reaches a TLS 1.0 server with RSA key exchange after
+# MinProtocol = TLSv1.2); create_default_context() / PROTOCOL_TLS_CLIENT alone leave them to the OpenSSL policy
+# (Debian builds Python with the OpenSSL default cipher suites and no minimum of its own).
+_PY_MAIL = re.compile(r'\b(?:IMAP4_SSL|POP3_SSL|SMTP_SSL|starttls|stls)\s*\(|\bssl\.(?:create_default_context|SSLContext|wrap_socket)\b')
+_PY_FIXED = re.compile(r'\bPROTOCOL_(TLSv1_2|TLSv1_1|TLSv1|SSLv3)\b')
+_PY_MIN = re.compile(r'\bminimum_version\s*=\s*ssl\.TLSVersion\.(TLSv1_3|TLSv1_2|TLSv1_1|TLSv1|SSLv3|MINIMUM_SUPPORTED)\b')
+_PY_MAX = re.compile(r'\bmaximum_version\s*=\s*ssl\.TLSVersion\.(TLSv1_3|TLSv1_2|TLSv1_1|TLSv1|SSLv3|MAXIMUM_SUPPORTED)\b')
+_PY_VERSIONS = {'SSLv3': 'ssl3', 'TLSv1': 'tls1_0', 'TLSv1_1': 'tls1_1', 'TLSv1_2': 'tls1_2', 'TLSv1_3': 'tls1_3',
+                'MINIMUM_SUPPORTED': 'tls1_0', 'MAXIMUM_SUPPORTED': 'tls1_3'}
+
+
+def python_tls_entry(text):
+    """The TLS client a Python script makes (ssl module), as one entry; None when it makes none."""
+    first = _PY_MAIL.search(text)
+    if first is None:
+        return None
+    starts = [0] + [m.end() for m in re.finditer('\n', text)]
+
+    def line_of(pos):
+        return bisect.bisect_right(starts, pos)
+
+    entry = new_entry('python ssl', line_of(first.start()))
+    entry['program'] = 'the script'
+    fixed = _PY_FIXED.search(text)
+    low = _PY_MIN.search(text)
+    high = _PY_MAX.search(text)
+    if fixed:
+        proto = _PY_VERSIONS[fixed.group(1)]
+        entry['bounds'] = 'own'
+        set_versions(entry, versions_from_range(proto, proto), 'ssl.PROTOCOL_%s: a fixed-version method, exactly %s' % (fixed.group(1), LABELS[proto]),
+                     [fin(line_of(fixed.start()), 'PROTOCOL_%s' % fixed.group(1), None)])
+        return entry
+    if low or high:
+        lo = _PY_VERSIONS[low.group(1)] if low else 'tls1_0'
+        hi = _PY_VERSIONS[high.group(1)] if high else 'tls1_3'
+        entry['bounds'] = 'own' if low else 'library'
+        ev = [fin(line_of(m.start()), key, m.group(1)) for m, key in ((low, 'minimum_version'), (high, 'maximum_version')) if m]
+        states = versions_from_range(lo, hi)
+        if not low:
+            states = dict((p, 'lib' if v == 'on' else v) for p, v in states.items())
+            states['ssl3'] = 'off'
+        named = (('minimum_version', low and low.group(1)), ('maximum_version', high and high.group(1)))
+        set_versions(entry, states, 'the script sets %s' % ' and '.join('%s %s' % (k, v) for k, v in named if v), ev)
+        return entry
+    entry['bounds'] = 'library'
+    set_versions(entry, dict((p, 'off' if p == 'ssl3' else 'lib') for p in PROTOS),
+                 'no version set in the code: Python ssl and the OpenSSL system policy decide', [fin(line_of(first.start()), 'ssl', None)])
+    return entry
 
 
 DESCRIPTOR = Descriptor(

@@ -344,10 +344,11 @@ def parse_profiles_ini(text):
     return parsed
 
 
-def thunderbird_profile_files(profiles_ini, max_bytes=1024 * 1024):
-    """prefs.js / user.js of every profile listed in profiles.ini (relative and absolute paths)."""
+def thunderbird_profile_files(profiles_ini, max_bytes=1024 * 1024, as_uid=None):
+    """prefs.js / user.js of every profile listed in profiles.ini (relative and absolute paths), read with ``as_uid``'s rights."""
+    from ansible_collections.mailtls.remediation.plugins.module_utils._clients._files import read_client_file
     out = []
-    result = read_file(profiles_ini, max_bytes=max_bytes)
+    result = read_client_file(profiles_ini, max_bytes, as_uid=as_uid)
     if result.data is None:
         return out
     parsed = parse_profiles_ini(decode(result.data))
@@ -361,7 +362,6 @@ def thunderbird_profile_files(profiles_ini, max_bytes=1024 * 1024):
             if os.path.isfile(path):
                 out.append({'path': path, 'format': fmt, 'profile': profile['name'], 'profiles_ini': profiles_ini})
     return out
-
 
 
 def system_policies(inv, candidates, max_file_bytes):
@@ -522,7 +522,6 @@ def _tb_evidence(parsed):
             if item is not None:
                 out.append({'line': item['line'], 'key': key, 'value': item['value'], 'note': fmt})
     return out
-
 
 
 def _parse_prefs(fmt):

@@ -505,3 +505,137 @@ def test_commented_out_credentials_never_reach_a_diff(fmt, text, secret):
     masked = mf.redact(text, mc.secret_spans(parsed, text))
     assert secret not in masked
     assert masked.count('\n') == text.count('\n'), 'masking keeps the lines'
+
+
+# --- one decision: the posture's plan is the module's change ------------------------------
+
+HARDENED_OPENSSL = ('openssl_conf = init\n[init]\nssl_conf = ssl\n[ssl]\nsystem_default = sd\n[sd]\nMinProtocol = TLSv1.2\n')
+
+
+def _host_stacks(tmp_path, openssl_text=None):
+    """This host's real stacks, with OPENSSL_CONF pointing at ``openssl_text`` when given (as tls_facts honours it)."""
+    from ansible_collections.mailtls.remediation.plugins.module_utils import _linux_tls
+    saved = os.environ.get('OPENSSL_CONF')
+    if openssl_text is not None:
+        conf = tmp_path / 'openssl.cnf'
+        conf.write_text(openssl_text)
+        os.environ['OPENSSL_CONF'] = str(conf)
+    try:
+        document = _posture.new_document('linux', 'host')
+        _linux_tls.gather_all(document, {'gather': ['crypto_policies', 'openssl', 'gnutls', 'nss']})
+    finally:
+        if saved is None:
+            os.environ.pop('OPENSSL_CONF', None)
+        else:
+            os.environ['OPENSSL_CONF'] = saved
+    return document
+
+
+@pytest.mark.parametrize('policy', ['stock', 'hardened'])
+def test_posture_plan_equals_module_plan_for_every_fixture(tmp_path, policy):
+    stacks = _host_stacks(tmp_path, HARDENED_OPENSSL if policy == 'hardened' else None)
+    home, passwd = _home(tmp_path)
+    (home / '.fetchmailrc-plus').write_text("poll h proto imap user a sslproto 'tls1+'\n")
+    document = json.loads(json.dumps(stacks))
+    toolbox = mc.Toolbox()
+    mc.gather_mail_clients(document, passwd_entries=passwd, include_system=False, toolbox=toolbox)
+    by_path = {}
+    for record in document['clients']:
+        if record['client'] == 'script':
+            continue
+        plan = record['plan']
+        # compliant and 'would change' never disagree
+        legacy = [p for p in ('ssl3', 'tls1_0', 'tls1_1') if record['protocols'][p]['state'] == 'allowed']
+        modern = [p for p in ('tls1_2', 'tls1_3') if record['protocols'][p]['state'] == 'allowed']
+        undetermined = all(record['protocols'][p]['state'] == 'unknown' for p in ('tls1_2', 'tls1_3'))
+        assert plan['change'] == bool(legacy or (not modern and not undetermined)), record
+        for item in plan['files']:
+            by_path.setdefault(item['path'], []).extend(item['changes'])
+    context = mc.client_context(toolbox)
+    options = {'min_protocol': 'tls1_2', 'move_legacy_endpoints': False}
+    for target in mc.discover(passwd_entries=passwd, include_system=False):
+        planned = mc.plan_file(target['path'], target['format'], options, context, document=json.loads(json.dumps(stacks)), toolbox=toolbox)
+        assert sorted(planned['changes']) == sorted(set(by_path.get(target['path'], []))), target['path']
+
+
+def test_sslproto_tls1_plus_under_min_protocol_tls12_is_reported_and_changed(tmp_path):
+    """fetchmail sets its own bounds: MinProtocol = TLSv1.2 does not bind it, so the posture and the module agree on a change."""
+    stacks = _host_stacks(tmp_path, HARDENED_OPENSSL)
+    home = tmp_path / 'u'
+    home.mkdir()
+    rc = home / '.fetchmailrc'
+    rc.write_text("poll mail.example.org proto imap user alice sslproto 'tls1+'\n")
+    document = json.loads(json.dumps(stacks))
+    passwd = [pwd.struct_passwd(('u', 'x', os.getuid(), os.getgid(), '', str(home), '/bin/sh'))]
+    mc.gather_mail_clients(document, passwd_entries=passwd, include_system=False)
+    _posture.evaluate(document)
+    [record] = document['clients']
+    assert record['bounds'] == 'own' and record['protocols']['tls1_0']['state'] == 'allowed'
+    assert record['conditions']['tls1_0'] == [{'kx': ['rsa']}]
+    assert document['verdict']['status'] != 'compliant'
+    assert set(f['id'] for f in document['findings']) >= {'client_allows_legacy', 'client_own_bounds_legacy'}
+    plan = mc.plan_file(str(rc), 'fetchmail', {'min_protocol': 'tls1_2', 'move_legacy_endpoints': False}, {},
+                        document=json.loads(json.dumps(stacks)))
+    assert plan['status'] == 'changed' and plan['changes'] == record['plan']['files'][0]['changes'] == ["line 1: sslproto 'tls1+' -> tls1.2+"]
+
+
+def test_mbsync_pin_under_a_binding_minimum_is_neither_reported_nor_changed(tmp_path):
+    """mbsync follows the system minimum: with MinProtocol = TLSv1.2 its 'SSLVersions TLSv1 TLSv1.2' can only do TLS 1.2."""
+    stacks = _host_stacks(tmp_path, HARDENED_OPENSSL)
+    home = tmp_path / 'u'
+    home.mkdir()
+    rc = home / '.mbsyncrc'
+    rc.write_text('IMAPAccount a\nHost h\nSSLType IMAPS\nSSLVersions TLSv1 TLSv1.2\n')
+    document = json.loads(json.dumps(stacks))
+    passwd = [pwd.struct_passwd(('u', 'x', os.getuid(), os.getgid(), '', str(home), '/bin/sh'))]
+    mc.gather_mail_clients(document, passwd_entries=passwd, include_system=False)
+    [record] = document['clients']
+    assert record['bounds'] == 'library' and record['protocols']['tls1_0']['state'] == 'refused'
+    assert record['plan'] == {'change': False, 'files': [], 'note': None}
+    plan = mc.plan_file(str(rc), 'mbsync', {'min_protocol': 'tls1_2', 'move_legacy_endpoints': False}, {},
+                        document=json.loads(json.dumps(stacks)))
+    assert plan['status'] == 'unchanged'
+
+
+def test_client_ids_survive_the_edit(tmp_path):
+    """Before/after inventories match by id: the id hashes client, file and account name, not a line number."""
+    stacks = _host_stacks(tmp_path)
+    home, passwd = _home(tmp_path)
+
+    def inventory():
+        document = json.loads(json.dumps(stacks))
+        mc.gather_mail_clients(document, passwd_entries=passwd, include_system=False, toolbox=FakeToolbox())
+        return sorted(c['id'] for c in document['clients'])
+
+    before = inventory()
+    options = {'min_protocol': 'tls1_2', 'move_legacy_endpoints': True}
+    changed = 0
+    for target in mc.discover(passwd_entries=passwd, include_system=False):
+        plan = mc.plan_file(target['path'], target['format'], options, CTX, document=json.loads(json.dumps(stacks)), toolbox=FakeToolbox())
+        if plan['status'] == 'changed':
+            with open(target['path'], 'wb') as handle:
+                handle.write(plan['after'])
+            changed += 1
+    assert changed >= 5
+    assert inventory() == before
+
+
+@pytest.mark.parametrize('code,bounds,low,high', [
+    ('ctx = ssl.SSLContext(ssl.PROTOCOL_TLSv1)\nimaplib.IMAP4_SSL(h, ssl_context=ctx)\n', 'own', 'tls1_0', 'tls1_0'),
+    ('ctx = ssl.create_default_context()\nctx.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED\n', 'own', 'tls1_0', 'tls1_3'),
+    ('ctx = ssl.create_default_context()\nctx.minimum_version = ssl.TLSVersion.TLSv1_2\n', 'own', 'tls1_2', 'tls1_3'),
+    # measured: a maximum alone leaves the minimum to OpenSSL (fails against TLS 1.0 after MinProtocol = TLSv1.2)
+    ('ctx = ssl.create_default_context()\nctx.maximum_version = ssl.TLSVersion.TLSv1\n', 'library', None, 'tls1_0'),
+    ('s = smtplib.SMTP(h)\ns.starttls(context=ssl.create_default_context())\n', 'library', None, None),
+])
+def test_python_script_bounds(code, bounds, low, high):
+    entry = mf.scripts.python_tls_entry('import ssl, imaplib, smtplib\n' + code)
+    assert entry['bounds'] == bounds
+    on = [p for p in mf.PROTOS if entry['versions'][p][0] == 'on']
+    if low is not None:
+        assert on[0] == low and on[-1] == high
+    else:
+        assert not on and entry['versions']['tls1_0'][0] in ('lib', 'off')
+        if high is not None:
+            assert entry['versions']['tls1_2'][0] == 'off' and entry['versions']['tls1_0'][0] == 'lib'
+    assert mf.scripts.python_tls_entry('print("no TLS here")\n') is None

@@ -19,6 +19,8 @@ description:
   - The finding ids come from the posture document (C(mailtls_posture)) gathered before the change, whose
     findings carry the targets of the same planner (system stacks) or name the client file they are about.
 positional: clients_result, posture, endpoints
+requirements:
+  - Controller - nothing beyond ansible-core.
 options:
   _input:
     description: The registered result of C(system_tls) (an empty mapping when it did not run).

@@ -377,6 +377,21 @@ client_results:
   returned: when O(clients) is given
   type: list
   elements: dict
+  sample:
+    - client: "fetchmail:mail.example.org"
+      library: openssl
+      min_protocol: tls1_2
+      max_protocol: null
+      path: /home/alice/.fetchmailrc
+      host: outlook.office365.com
+      port: 993
+      service: imap
+      mode: implicit
+      engine: openssl
+      outcome: success
+      negotiated_protocol: tls1_2
+      ok: true
+      command: "/usr/bin/openssl s_client -connect outlook.office365.com:993 -brief -no_ign_eof -min_protocol TLSv1.2 ..."
 client_summary:
   description: One entry per client (account) when O(clients) is given.
   returned: when O(clients) is given

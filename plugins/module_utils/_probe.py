@@ -1054,8 +1054,11 @@ def run_client_probes(clients, endpoints, settings, clock=time.monotonic):
     for entry in clients:
         mine = [r for r in results if r["client"] == entry["name"]]
         failing = [endpoint_label(r) + ": " + (r["failure"] or r["outcome"]) for r in mine if not r["ok"]]
+        # No TLS conversation at all (unreachable endpoint, missing engine) proves nothing either way: ok is null.
+        refused = [r for r in mine if not r["ok"] and r["outcome"] != ERROR]
+        ok = (not failing) if (refused or not failing) else None
         summaries.append({"client": entry["name"], "library": entry["library"], "path": entry["path"],
                           "min_protocol": entry["min_protocol"], "max_protocol": entry["max_protocol"],
-                          "ok": bool(mine) and not failing, "failing": failing,
+                          "ok": bool(mine) and ok if ok is not None else None, "failing": failing,
                           "negotiated": sorted(set(r["negotiated_protocol"] for r in mine if r["negotiated_protocol"]))})
     return results, summaries

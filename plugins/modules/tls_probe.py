@@ -403,8 +403,9 @@ client_summary:
       type: str
       sample: "fetchmail:127.0.0.1"
     ok:
-      description: True when the client negotiated TLS 1.2 or newer with every endpoint; null when no engine can
-        speak for its library (NSS).
+      description: True when the client negotiated TLS 1.2 or newer with every endpoint; false when an endpoint refused
+        it or it negotiated less; null when nothing was proven (no TLS conversation took place, for example an unreachable
+        endpoint, or no engine speaks for its library, such as NSS).
       type: bool
       sample: false
     failing:

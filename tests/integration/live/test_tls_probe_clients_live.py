@@ -73,3 +73,17 @@ def test_explicit_bounds_per_library(canaries, library):
 def test_a_file_that_cannot_be_read_fails_its_verify(tmp_path, canaries):
     run = _probe(canaries, [{'name': 'gone', 'path': str(tmp_path / 'missing-rc')}])
     assert run['client_summary'][0]['ok'] is False and run['client_summary'][0]['failing']
+
+
+def test_an_unreachable_endpoint_proves_nothing(tmp_path):
+    """No TLS conversation (connection refused) is neither a pass nor a failure of the client: ok is null."""
+    import socket
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        port = sock.getsockname()[1]
+    run = run_module('tls_probe', {'endpoints': [{'host': '127.0.0.1', 'port': port, 'service': 'imap'}], 'protocols': [],
+                                   'validate_certs': False, 'retries': 0, 'timeout': 5,
+                                   'clients': [{'name': 'floor', 'library': 'openssl', 'min_protocol': 'tls1_2'}]})
+    assert not run.failed, run.output
+    assert run['client_results'][0]['outcome'] == 'error'
+    assert run['client_summary'][0]['ok'] is None and run['client_summary'][0]['failing']

@@ -3,9 +3,10 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """PRIVATE: analysis and rewrite of Exchange Online Remote PowerShell usage (the EXO script engine)."""
 
+import bisect
 import re
 
-from ._ast import Command, Doc, canonical_param, contains, enclosing, only_variable, statement_of, unwrap, var_name
+from ._ast import Command, Doc, canonical_param, contains, only_variable, unwrap, var_name
 from ._catalog import make
 from ._values import UNKNOWN, Values, flatten, pieces, walk
 
@@ -102,6 +103,9 @@ class Analysis(object):
         self.doc = Doc(text)
         self.values = Values(self.doc)
         self.commands = [Command(self.doc, n) for n in self.doc.of_type('command')]
+        self.commands.sort(key=lambda c: c.node.start_byte)
+        self._command_starts = [c.node.start_byte for c in self.commands]
+        self._variables = None
         self.parse_errors = self.doc.errors()
         self.error_ranges = [(e['offset'], e['end_offset']) for e in self.parse_errors]
         self.connections = []
@@ -112,6 +116,7 @@ class Analysis(object):
         self.loaders = []         # statements loading the V1 module
         self.shadowed = set()
         self._session_index = {}
+        self._session_starts = {}
         self._analyse()
 
     # -- helpers ----------------------------------------------------------------------------------
@@ -159,7 +164,24 @@ class Analysis(object):
         return self.doc.src(node)
 
     def commands_in(self, node):
-        return [c for c in self.commands if contains(node, c.node)]
+        """Commands inside ``node`` (a bisect on the start offsets: the cost is the size of the answer)."""
+        out = []
+        index = bisect.bisect_left(self._command_starts, node.start_byte)
+        commands = self.commands
+        while index < len(commands) and commands[index].node.start_byte < node.end_byte:
+            if contains(node, commands[index].node):
+                out.append(commands[index])
+            index += 1
+        return out
+
+    def variables_named(self, name):
+        """Variable nodes whose bare lower-case name is ``name``, in document order."""
+        if self._variables is None:
+            index = {}
+            for node in self.doc.of_type('variable'):
+                index.setdefault(var_name(self.doc.nsrc(node)), []).append(node)
+            self._variables = index
+        return self._variables.get(name, [])
 
     def arg(self, cmd, name, positional=None):
         """Value node of parameter ``name`` on ``cmd``, from the call or from a splat; ``(node, offset)``."""
@@ -255,7 +277,7 @@ class Analysis(object):
 
     def _statement(self, cmd):
         """The statement holding ``cmd`` when it is a plain ``cmd`` or ``$var = cmd`` pipeline; (stmt, var)."""
-        stmt = statement_of(cmd.node)
+        stmt = self.doc.statement_of(cmd.node)
         if stmt.type != 'pipeline':
             return None, None
         others = [c for c in self.commands_in(stmt) if not contains(cmd.node, c.node)]
@@ -283,14 +305,14 @@ class Analysis(object):
         if var:
             conn.session_var = var
         # inline: Import-PSSession (New-PSSession ...)
-        parent = conn.cmd.node.parent
+        parent = self.doc.parent(conn.cmd.node)
         while parent is not None:
             if parent.type == 'command':
                 outer = Command(self.doc, parent)
                 if outer.name == 'import-pssession':
                     conn.inline_import = outer
                 break
-            parent = parent.parent
+            parent = self.doc.parent(parent)
 
     def _classify(self, conn, uri_node, auth_node, config_exchange):
         cmd = conn.cmd
@@ -413,7 +435,7 @@ class Analysis(object):
         if form == 'v1_session':
             self._bind_session(conn)
         else:
-            conn.stmt = statement_of(cmd.node)
+            conn.stmt = self.doc.statement_of(cmd.node)
         self.connections.append(conn)
 
     def _v3(self, cmd):
@@ -429,7 +451,7 @@ class Analysis(object):
             conn.environment = ENV_BY_NAME.get((self.value_text(env, cmd.start) or '').lower(), conn.environment)
         conn.credential = self.arg(cmd, 'credential')
         conn.session_option = self.arg(cmd, 'pssessionoption')
-        conn.stmt = statement_of(cmd.node)
+        conn.stmt = self.doc.statement_of(cmd.node)
         for param in cmd.params:
             if param.name == 'userpssession':
                 conn.legacy = True
@@ -470,15 +492,18 @@ class Analysis(object):
 
     def session_for(self, name, at):
         conns = self._session_index.get(name, [])
-        before = [c for c in conns if c.start < at]
-        if before:
-            return before[-1]
+        starts = self._session_starts.get(name)
+        if starts is None:
+            starts = self._session_starts[name] = [c.start for c in conns]
+        count = bisect.bisect_left(starts, at)
+        if count:
+            return conns[count - 1]
         return conns[0] if len(conns) == 1 else None
 
     def _loaders(self):
         loader_vars = set()
         for node in self.doc.of_type('pipeline'):
-            if statement_of(node) is not node:
+            if self.doc.statement_of(node) is not node:
                 continue
             text = self.doc.nsrc(node)
             if re.search(r'CreateExoPSSession\.ps1|ExoPowershellModule', text, re.I):
@@ -493,12 +518,12 @@ class Analysis(object):
                 elif inner and (inner[0].invocation in ('.', '&') or inner[0].name == 'import-module'):
                     self.loaders.append(node)
         for cmd in self.commands:
-            stmt = statement_of(cmd.node)
+            stmt = self.doc.statement_of(cmd.node)
             if stmt in self.loaders or stmt.type != 'pipeline':
                 continue
             if cmd.name == 'import-module' or cmd.invocation in ('.', '&'):
                 used = [var_name(self.doc.nsrc(n)) for n in walk(cmd.node) if n.type == 'variable']
-                if any(v in loader_vars for v in used) and statement_of(cmd.node) not in self.loaders:
+                if any(v in loader_vars for v in used) and self.doc.statement_of(cmd.node) not in self.loaders:
                     self.loaders.append(stmt)
         self.loaders.sort(key=lambda n: n.start_byte)
 
@@ -513,7 +538,7 @@ class Analysis(object):
                     self.rps_removals.append({'start': start, 'end': end, 'conn': None, 'node_start': start,
                                               'delete_statement': True, 'node': entry, 'splat': name})
                 else:
-                    stmt = statement_of(entry)
+                    stmt = self.doc.statement_of(entry)
                     s_start, s_end = self.span(stmt)
                     self.rps_removals.append({'start': s_start, 'end': s_end, 'conn': None, 'node_start': s_start,
                                               'delete_statement': True, 'node': stmt, 'splat': name})
@@ -536,7 +561,7 @@ class Analysis(object):
                         conn.command_name = self.src(param.value)
                     elif param.name == 'formattypename' and param.value is not None:
                         conn.format_type_name = self.src(param.value)
-                stmt = statement_of(imp.node)
+                stmt = self.doc.statement_of(imp.node)
                 for outer in self.commands_in(stmt):
                     if outer.name == 'import-module':
                         param = outer.param('prefix')
@@ -544,7 +569,7 @@ class Analysis(object):
                             conn.prefix = self.src(param.value)
             if conn.form in ('rps_session', 'v1_session'):
                 if conn.inline_import is not None:
-                    stmt = statement_of(conn.inline_import.node)
+                    stmt = self.doc.statement_of(conn.inline_import.node)
                     names = set(c.name for c in self.commands_in(stmt))
                     nested = [c.name for c in self.commands_in(stmt) if contains(conn.cmd.node, c.node) and c.node != conn.cmd.node]
                     names -= set(nested)
@@ -558,7 +583,7 @@ class Analysis(object):
                 for imp in conn.imports:
                     if conn.inline_import is not None and imp.node == conn.inline_import.node:
                         continue
-                    stmt = statement_of(imp.node)
+                    stmt = self.doc.statement_of(imp.node)
                     names = set(c.name for c in self.commands_in(stmt))
                     if stmt.type != 'pipeline' or not names <= {'import-pssession', 'import-module', 'out-null'}:
                         conn.rewritable, conn.reason = False, 'Import-PSSession is part of a larger statement'
@@ -584,7 +609,7 @@ class Analysis(object):
         for cmd in self.commands:
             if cmd.name != 'remove-pssession':
                 continue
-            stmt = statement_of(cmd.node)
+            stmt = self.doc.statement_of(cmd.node)
             stmt_cmds = self.commands_in(stmt)
             item = {'cmd': cmd, 'stmt': stmt, 'action': 'report', 'conns': []}
             if stmt.type != 'pipeline':
@@ -732,7 +757,7 @@ class Analysis(object):
                 if (linked is not None and linked.kind in CLOUD) or (linked is None and cloud):
                     self.add('EXO013', cmd.start, cmd.end, linked.kind if linked else None)
             elif name == 'get-pssession' and cloud:
-                stmt = statement_of(cmd.node)
+                stmt = self.doc.statement_of(cmd.node)
                 if (stmt.start_byte, stmt.end_byte) in cleanup_stmts:
                     continue
                 self.add('EXO014', cmd.start, cmd.end)
@@ -790,7 +815,7 @@ class Analysis(object):
                 continue
             name = var_name(self.doc.nsrc(var))
             stmt_end = self.span(conn.stmt)[1] if conn.stmt is not None else conn.end
-            loop = enclosing(conn.cmd.node, 'foreach_statement', 'for_statement', 'while_statement', 'do_statement')
+            loop = self.doc.enclosing(conn.cmd.node, 'foreach_statement', 'for_statement', 'while_statement', 'do_statement')
             if loop is not None:
                 assigned_inside = [a for a in self.values.assignments.get(name, []) if contains(loop, a.stmt)]
                 if not assigned_inside and (conn.credential.start_byte, name) not in seen:
@@ -800,9 +825,9 @@ class Analysis(object):
                              'Credential used again on each loop pass; Connect-ExchangeOnline -Credential empties the password after the first use')
             reassigned = [a.offset for a in self.values.assignments.get(name, []) if a.offset >= stmt_end]
             limit = min(reassigned) if reassigned else len(self.text)
-            for node in self.doc.of_type('variable'):
+            for node in self.variables_named(name):
                 start, end = self.span(node)
-                if start < stmt_end or start >= limit or var_name(self.doc.nsrc(node)) != name:
+                if start < stmt_end or start >= limit:
                     continue
                 if (node.start_byte, name) in seen:
                     continue

@@ -315,7 +315,7 @@ def migrate(text, path='', auth='keep_credential', options=None):
             for imp in conn.imports:
                 if conn.inline_import is not None and imp.node == conn.inline_import.node:
                     continue
-                i_start, i_end = analysis.span(_statement_node(imp))
+                i_start, i_end = analysis.span(analysis.doc.statement_of(imp.node))
                 editor.delete(i_start, i_end, 'import')
         done.append(conn)
     for removal in analysis.rps_removals:
@@ -390,11 +390,6 @@ def migrate(text, path='', auth='keep_credential', options=None):
     findings.sort(key=lambda f: (f['line'], f['column'], f['id']))
     return {'text': new_text, 'changed': True, 'edits': edits, 'findings': findings,
             'connections': after.connection_dicts(), 'parse_errors_after': [], 'legacy_remaining': after.legacy_remaining()}
-
-
-def _statement_node(cmd):
-    from ._ast import statement_of
-    return statement_of(cmd.node)
 
 
 def _note(analysis, note):

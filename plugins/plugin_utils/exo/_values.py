@@ -8,11 +8,14 @@ expression whose value is unknown, and ``('var', source, name, inner)`` for a va
 was found (``inner`` are its segments). Unknown parts never turn into guesses.
 """
 
+import bisect
 import re
 
 from ._ast import Command, only_variable, unwrap, var_name
 
 UNKNOWN = '\x00'
+# A variable assigned more often than this before a use is unknown there (bounds the work per use).
+MAX_FAN_IN = 32
 _MAX_DEPTH = 8
 _ESCAPES = {'n': '\n', 't': '\t', 'r': '\r', '0': '\0', 'a': '\a', 'b': '\b', 'f': '\f', 'v': '\v', 'e': '\x1b'}
 
@@ -85,6 +88,8 @@ class Values(object):
         self.doc = doc
         self.assignments = {}
         self.hash_keys = {}      # splat variable -> list of (offset, key, value node, removable node)
+        self._offsets = {}
+        self._values = {}
         self._collect()
 
     def _collect(self):
@@ -107,7 +112,8 @@ class Values(object):
             if target is None:
                 continue
             start = doc.span(node)[0]
-            stmt = node.parent if node.parent is not None and node.parent.type == 'pipeline' else node
+            parent = doc.parent(node)
+            stmt = parent if parent is not None and parent.type == 'pipeline' else node
             if target.type == 'variable':
                 name = var_name(doc.nsrc(target))
                 self.assignments.setdefault(name, []).append(Assignment(name, start, op, value, stmt, target))
@@ -151,8 +157,8 @@ class Values(object):
                     key = self.literal(items[0])
                     if key is not None:
                         stmt = node
-                        while stmt.parent is not None and stmt.parent.type in ('unary_expression', 'pipeline_chain', 'pipeline'):
-                            stmt = stmt.parent
+                        while doc.parent(stmt) is not None and doc.parent(stmt).type in ('unary_expression', 'pipeline_chain', 'pipeline'):
+                            stmt = doc.parent(stmt)
                         self.hash_keys.setdefault(var_name(doc.nsrc(named[0])), []).append(
                             (doc.span(node)[0], key.lower(), items[1], stmt))
         for entries in self.assignments.values():
@@ -318,10 +324,13 @@ class Values(object):
     def reaching(self, name, at):
         """The assignments that give ``$name`` its value at offset ``at`` (empty when unknown or ambiguous)."""
         entries = self.assignments.get(name, [])
-        before = [a for a in entries if a.offset < at]
-        if not before:
+        offsets = self._offsets.get(name)
+        if offsets is None:
+            offsets = self._offsets[name] = [a.offset for a in entries]
+        count = bisect.bisect_left(offsets, at)
+        if not count:
             return entries if len(entries) == 1 else []
-        return before
+        return entries[:count]
 
     def _variable(self, node, at, depth, expand):
         doc = self.doc
@@ -342,6 +351,8 @@ class Values(object):
         # an earlier assignment that is not extended by the last one, with another value: ambiguous
         if not self._self_referencing(last):
             flat = flatten(inner)
+            if len(before) > MAX_FAN_IN:
+                return [('expr', source)]
             for other in before[:-1]:
                 if self._self_referencing(other):
                     continue
@@ -359,6 +370,15 @@ class Values(object):
         return False
 
     def _assignment_value(self, assignment, depth):
+        key = id(assignment)
+        if key in self._values:
+            return self._values[key]
+        self._values[key] = None  # a cycle through this assignment is unknown
+        result = self._assignment_value_uncached(assignment, depth)
+        self._values[key] = result
+        return result
+
+    def _assignment_value_uncached(self, assignment, depth):
         value = unwrap(assignment.value)
         if value is not None and value.type == 'command':
             return None

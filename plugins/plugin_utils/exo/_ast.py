@@ -309,22 +309,33 @@ class Doc(object):
         if self._all is None:
             out = []
             parents = {}
+            functions = {}
             stack = [self.root]
             while stack:
                 node = stack.pop()
                 out.append(node)
                 children = node.children
+                owner = node if node.type == 'function_statement' else functions.get(node.id)
                 for child in children:
                     parents[child.id] = node
+                    if owner is not None:
+                        functions[child.id] = owner
                 stack.extend(reversed(children))
             self._all = out
             self._parents = parents
+            self._functions = functions
         return self._all
 
     def parent(self, node):
         if self._parents is None:
             self.nodes()
         return self._parents.get(node.id)
+
+    def function_of(self, node):
+        """The innermost function or filter definition around ``node`` (None at script level)."""
+        if self._parents is None:
+            self.nodes()
+        return self._functions.get(node.id)
 
     def statement_of(self, node):
         """The statement (child of a statement list or of the program) that contains ``node``."""

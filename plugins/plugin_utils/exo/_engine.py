@@ -72,6 +72,8 @@ class Connection(object):
         self.session_var = None
         self.inline_import = None
         self.imports = []
+        self.module_vars = []     # variables holding the module Import-PSSession returned
+        self.module_imports = []  # Import-Module commands of such a variable
         self.uri = None
         self.uri_segments = None
         self.host = None
@@ -471,14 +473,17 @@ class Analysis(object):
         self.connections.append(conn)
 
     def _imports(self):
+        inline = {}
+        for candidate in self.connections:
+            if candidate.inline_import is not None:
+                inline.setdefault(candidate.inline_import.node.id, []).append(candidate)
         for cmd in self.commands:
             if cmd.name != 'import-pssession':
                 continue
             conn = None
-            for candidate in self.connections:
-                if candidate.inline_import is not None and candidate.inline_import.node == cmd.node:
-                    candidate.inline_import = cmd
-                    conn = candidate
+            for candidate in inline.get(cmd.node.id, []):
+                candidate.inline_import = cmd
+                conn = candidate
             if conn is None:
                 session = self.arg(cmd, 'session', 0)
                 var = only_variable(session) if session is not None else None
@@ -489,6 +494,53 @@ class Analysis(object):
                     self.add('EXO025', cmd.start, cmd.end)
                 continue
             conn.imports.append(cmd)
+        self._module_imports()
+
+    def _module_imports(self):
+        """``$m = Import-PSSession $s`` then ``Import-Module $m [-Global] [-Prefix P]``: the second import belongs to the session.
+
+        Followed through ``$n = Import-Module $m -PassThru`` as well (a work list, each statement once).
+        """
+        by_var = {}
+        for cmd in self.commands:
+            if cmd.name != 'import-module':
+                continue
+            value = self.arg(cmd, 'name', 0)
+            if value is None:
+                value = self.arg(cmd, 'moduleinfo')
+            var = only_variable(value) if value is not None else None
+            if var is not None and not self.doc.nsrc(var).startswith('@'):
+                by_var.setdefault(var_name(self.doc.nsrc(var)), []).append(cmd)
+        work = []
+        for conn in self.connections:
+            for imp in conn.imports:
+                if conn.inline_import is not None and imp.node == conn.inline_import.node:
+                    target = self.assigned_variable(self.doc.statement_of(imp.node))
+                else:
+                    target = self._statement(imp)[1]
+                if target:
+                    work.append((conn, target, imp.start))
+        seen = set()
+        while work:
+            conn, name, after = work.pop()
+            conn.module_vars.append(name)
+            for cmd in by_var.get(name, []):
+                if cmd.start < after or cmd.node.id in seen:
+                    continue
+                seen.add(cmd.node.id)
+                conn.module_imports.append(cmd)
+                target = self._statement(cmd)[1]
+                if target:
+                    work.append((conn, target, cmd.start))
+
+    def assigned_variable(self, stmt):
+        """Bare name of ``$x`` in a ``$x = ...`` statement, else None."""
+        named = [c for c in stmt.children if c.is_named] if stmt is not None and stmt.type == 'pipeline' else []
+        if len(named) != 1 or named[0].type != 'assignment_expression':
+            return None
+        left = [c for c in named[0].children if c.type == 'left_assignment_expression']
+        target = only_variable(left[0]) if left else None
+        return var_name(self.doc.nsrc(target)) if target is not None else None
 
     def session_for(self, name, at):
         conns = self._session_index.get(name, [])
@@ -567,6 +619,14 @@ class Analysis(object):
                         param = outer.param('prefix')
                         if param is not None and param.value is not None:
                             conn.prefix = self.src(param.value)
+            for mod in conn.module_imports:
+                param = mod.param('prefix')
+                if param is not None and param.value is not None:
+                    conn.prefix = self.src(param.value)
+                stmt = self.doc.statement_of(mod.node)
+                names = set(c.name for c in self.commands_in(stmt))
+                if stmt.type != 'pipeline' or not names <= {'import-module', 'out-null'}:
+                    conn.rewritable, conn.reason = False, 'Import-Module of the imported session is part of a larger statement'
             if conn.form in ('rps_session', 'v1_session'):
                 if conn.inline_import is not None:
                     stmt = self.doc.statement_of(conn.inline_import.node)

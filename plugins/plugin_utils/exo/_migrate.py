@@ -9,6 +9,7 @@ from ._ast import Command, Doc, only_variable, unwrap, var_name
 from ._catalog import make
 from ._engine import (AUTH_MODES, CLOUD, REQUIRES_LINE, SCC, Analysis, quote, render)
 from ._text import dominant_newline
+from . import _defuse
 
 PLACEHOLDERS = {
     'app_id': '<AppId>',
@@ -165,6 +166,7 @@ class _Editor(object):
         self.text = analysis.text
         self.pos = analysis.doc.pos
         self.edits = []
+        self.removed_names = set()
 
     def trimmed(self, start, end):
         return start, start + len(self.text[start:end].rstrip())
@@ -317,6 +319,9 @@ def migrate(text, path='', auth='keep_credential', options=None):
                     continue
                 i_start, i_end = analysis.span(analysis.doc.statement_of(imp.node))
                 editor.delete(i_start, i_end, 'import')
+            for mod in conn.module_imports:
+                m_start, m_end = analysis.span(analysis.doc.statement_of(mod.node))
+                editor.delete(m_start, m_end, 'import')
         done.append(conn)
     for removal in analysis.rps_removals:
         conn = removal['conn']
@@ -355,6 +360,11 @@ def migrate(text, path='', auth='keep_credential', options=None):
                 editor.replace(start, end, line, 'cleanup')
             else:
                 editor.insert_before_statement(start, line, 'cleanup', newline)
+    blockers = []
+    if editor.edits:
+        blockers = _plan_reads(analysis, editor, done)
+    if blockers:
+        return unchanged(extra_notes(analysis, notes) + blockers)
     if editor.edits and options.get('add_requires', True) and not _has_requires(analysis):
         offset = _requires_offset(analysis)
         if offset < 0:
@@ -369,6 +379,14 @@ def migrate(text, path='', auth='keep_credential', options=None):
     if new_text == text:
         return unchanged(extra)
     after = Analysis(new_text, path)
+    left = _defuse.dangling(after, editor.removed_names)
+    if left:
+        offset, name = left[0]
+        loc = after.loc(offset, offset)
+        item = make('EXO031', loc, '', None, False,
+                    'Script not rewritten: the result would still read $%s (line %d of the result) after its definition was removed'
+                    % (name, loc['line']))
+        return unchanged(extra + [item])
     if after.parse_errors:
         first = after.parse_errors[0]
         loc = {'line': 1, 'column': 1, 'end_line': 1, 'end_column': 1}
@@ -390,6 +408,58 @@ def migrate(text, path='', auth='keep_credential', options=None):
     findings.sort(key=lambda f: (f['line'], f['column'], f['id']))
     return {'text': new_text, 'changed': True, 'edits': edits, 'findings': findings,
             'connections': after.connection_dicts(), 'parse_errors_after': [], 'legacy_remaining': after.legacy_remaining()}
+
+
+def extra_notes(analysis, notes):
+    return [_note(analysis, n) for n in notes]
+
+
+def _plan_reads(analysis, editor, done):
+    """Def-use check of the planned edits: adds the session-check edits, or returns blocking findings."""
+    owned = [(start, end) for start, end, _after, _rule in editor.edits if end > start]
+    removed = []
+    for conn in done:
+        if conn.form in ('rps_session', 'v1_session'):
+            stmt = conn.inline_stmt if getattr(conn, 'inline_stmt', None) is not None else conn.stmt
+            target = _defuse.target_node(stmt)
+            if target is not None:
+                removed.append((target, [conn.kind], analysis.span(stmt)[0]))
+        for cmd in list(conn.imports) + list(conn.module_imports):
+            stmt = analysis.doc.statement_of(cmd.node)
+            target = _defuse.target_node(stmt)
+            if target is not None:
+                removed.append((target, [conn.kind], analysis.span(stmt)[0]))
+    kinds = [c.kind for c in done] or ['exchange_online']
+    for stmt in analysis.loaders:
+        start, end = analysis.span(stmt)
+        if any(o_start <= start and end <= o_end for o_start, o_end in owned):
+            target = _defuse.target_node(stmt)
+            if target is not None:
+                removed.append((target, kinds, start))
+    touched = list(done) + [r['conn'] for r in analysis.rps_removals if r.get('conn') is not None]
+    plan = _defuse.DefUse(analysis, owned, touched)
+    edits, blockers = plan.plan(removed)
+    editor.removed_names = plan.removed_names
+    out = []
+    for blocker in blockers:
+        item = make('EXO031', analysis.loc(blocker.start, blocker.end), analysis.snippet(blocker.start, blocker.end), None, False,
+                    'Script not rewritten: ' + blocker.reason)
+        item['offset'] = blocker.start
+        item['end_offset'] = blocker.end
+        out.append(item)
+    if out:
+        return out
+    claimed = sorted(owned)
+    for start, end, text, rule in edits:
+        if any(start < c_end and c_start < end for c_start, c_end in claimed):
+            item = make('EXO031', analysis.loc(start, end), analysis.snippet(start, end), None, False,
+                        'Script not rewritten: a session check overlaps another rewritten statement')
+            item['offset'] = start
+            item['end_offset'] = end
+            return [item]
+        claimed.append((start, end))
+        editor.edits.append((start, end, text, rule))
+    return []
 
 
 def _note(analysis, note):

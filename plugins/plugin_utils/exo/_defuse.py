@@ -53,6 +53,14 @@ def presence(kinds, positive=True):
     return '(-not (%s))' % query
 
 
+def _fit(text, start, end, replacement):
+    """``replacement`` without its outer parentheses when the replaced text already sits inside a pair."""
+    if start > 0 and text[start - 1:start] == '(' and text[end:end + 1] == ')' and replacement.startswith('(') \
+            and replacement.endswith(')'):
+        return replacement[1:-1]
+    return replacement
+
+
 class Blocker(object):
     def __init__(self, start, end, reason):
         self.start = start
@@ -190,8 +198,11 @@ class DefUse(object):
                                              label, self._describe(var), def_line)))
             return
         kind, node, positive = found
+        self._replace(node, presence(kinds, positive))
+
+    def _replace(self, node, text):
         start, end = self.a.span(node)
-        self.edits.append((start, end, presence(kinds, positive), 'session-check'))
+        self.edits.append((start, end, _fit(self.a.text, start, end, text), 'session-check'))
 
     def _describe(self, var):
         parent = self.doc.parent(var)
@@ -374,8 +385,7 @@ class DefUse(object):
                 continue
             kind, node, positive = found
             if kind == 'state':
-                start, end = self.a.span(node)
-                self.edits.append((start, end, presence(kinds, positive), 'session-check'))
+                self._replace(node, presence(kinds, positive))
             else:
                 self.edits.append((cmd.start, last.end, connection_query(kinds), 'session-check'))
 
@@ -396,7 +406,7 @@ class DefUse(object):
                 continue
             if found[0] == 'state':
                 s_start, s_end = self.a.span(found[1])
-                edits.append((s_start, s_end, presence(kinds, found[2]), 'session-check'))
+                edits.append((s_start, s_end, _fit(self.a.text, s_start, s_end, presence(kinds, found[2])), 'session-check'))
         if ok:
             self.edits.extend(edits)
         return ok

@@ -525,7 +525,7 @@ class Analysis(object):
             conn, name, after = work.pop()
             conn.module_vars.append(name)
             for cmd in by_var.get(name, []):
-                if cmd.start < after or cmd.node.id in seen:
+                if cmd.node.id in seen:
                     continue
                 seen.add(cmd.node.id)
                 conn.module_imports.append(cmd)

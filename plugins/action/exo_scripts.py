@@ -231,6 +231,8 @@ class ActionModule(ActionBase):
             parse_errors=parse_errors,
             skipped_files=scan_result.get('skipped_files', []),
         )
+        if args['mode'] == 'migrate':
+            result['auth_limits'] = getattr(exo_engine, 'AUTH_LIMITS', {}).get(args['auth'])
         if want_diff and changed_works:
             result['diff'] = [{
                 'before_header': w.path,

@@ -15,8 +15,8 @@ description:
     (C(New-PSSession) to a C(powershell-liveid) endpoint, the V1 C(Connect-EXOPSSession) module,
     C(-UseRPSSession)), which Microsoft switched off in October 2023, and with O(mode=migrate) rewrites them
     to C(Connect-ExchangeOnline) / C(Connect-IPPSSession) of the ExchangeOnlineManagement V3 module.
-  - The work is split. On each host a small helper (M(mailtls.remediation.exo_script_files), Python on Linux and
-    PowerShell on Windows) walks O(paths), prefilters cheaply and returns only candidate files with their
+  - The work is split. On each host a small internal helper (Python on Linux and
+    PowerShell on Windows, not a module to call directly) walks O(paths), prefilters cheaply and returns only candidate files with their
     SHA-256. The controller parses and rewrites them. The new content goes back in one call and is written
     only if the file's SHA-256 is still the one seen at scan time; the write is atomic, keeps owner and mode
     (and the ACL on Windows) and leaves a backup.
@@ -198,7 +198,6 @@ attributes:
     description: Runs on the platforms listed.
     platforms: [posix, windows]
 seealso:
-  - module: mailtls.remediation.exo_script_files
   - module: mailtls.remediation.exo_module
   - name: Connect to Exchange Online PowerShell
     description: Microsoft's description of the V3 module's connection options.
@@ -368,6 +367,13 @@ legacy_remaining:
   returned: always
   type: int
   sample: 0
+auth_limits:
+  description:
+    - What the chosen O(auth) mode cannot do, in particular the MFA limit of O(auth=keep_credential)
+      (C(-Credential) is a resource owner password credentials sign-in, which fails for accounts that must use MFA).
+  returned: when O(mode=migrate)
+  type: str
+  sample: "-Credential signs in with the OAuth resource owner password credentials (ROPC) grant: it fails for accounts that must use MFA, ..."
 parse_errors:
   description: Files the engine could not parse or rewrite safely, with the errors.
   returned: always

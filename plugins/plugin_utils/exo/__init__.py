@@ -21,12 +21,13 @@ import re
 
 from ._catalog import CATALOG
 from ._engine import AUTH_MODES, REQUIRES_LINE, Analysis
+from ._migrate import AUTH_LIMITS
 from ._migrate import migrate as _run_migrate
 from ._text import decode_script, encode_script, normalise
 
 ENGINE_VERSION = '1.0.0'
 
-__all__ = ['AUTH_MODES', 'CATALOG', 'ENGINE_VERSION', 'REQUIRES_LINE', 'decode_script', 'encode_script', 'migrate',
+__all__ = ['AUTH_LIMITS', 'AUTH_MODES', 'CATALOG', 'ENGINE_VERSION', 'REQUIRES_LINE', 'decode_script', 'encode_script', 'migrate',
            'normalise', 'prefilter_match', 'prefilter_patterns', 'scan']
 
 _DASH = '[-\\u2013\\u2014\\u2015]'
@@ -90,6 +91,6 @@ def migrate(text, path='', auth='keep_credential', options=None):
     show_banner (default False: generated connects get -ShowBanner:$false).
 
     Returns ``{'text', 'changed', 'edits', 'findings', 'connections', 'parse_errors_after',
-    'legacy_remaining'}``; ``text`` is the very object passed in when nothing changes.
+    'legacy_remaining', 'auth_limits'}``; ``text`` is the very object passed in when nothing changes.
     """
     return _run_migrate(text, path, auth, options)

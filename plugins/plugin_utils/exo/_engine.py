@@ -59,6 +59,9 @@ _LEGACY_MARKERS = re.compile(r'New-PSSession|Microsoft\.Exchange|UseRPSSession|C
                              r'powershell-liveid|CreateExoPSSession|ExoPowershellModule', re.I)
 _STRING_MARKERS = re.compile(r'-UseRPSSession|Connect-EXOPSSession|New-ExoPSSession|ConfigurationName\W{1,3}Microsoft\.Exchange', re.I)
 _EXCHANGE_FILTER = re.compile(r'microsoft\.exchange|outlook|office365|compliance|protection|exchangeonline|apps\.mil', re.I)
+# cmdlets documented to empty the password of a PSCredential passed to -Credential
+_PASSWORD_EATERS = ('connect-azuread', 'connect-azaccount', 'login-azaccount', 'add-azaccount', 'login-azurermaccount')
+_LOADER_MARKER = re.compile(r'CreateExoPSSession\.ps1|ExoPowershellModule', re.I)
 _SIMPLE_VAR = re.compile(r'^\$(?:(?:global|script|local):)?\w+$', re.I)
 
 
@@ -72,6 +75,7 @@ class Connection(object):
         self.session_var = None
         self.inline_import = None
         self.imports = []
+        self.credential_reused = False
         self.module_vars = []     # variables holding the module Import-PSSession returned
         self.module_imports = []  # Import-Module commands of such a variable
         self.uri = None
@@ -117,6 +121,7 @@ class Analysis(object):
         self.rps_removals = []    # (start, end, kind, node/param)
         self.loaders = []         # statements loading the V1 module
         self.shadowed = set()
+        self.password_eaters = []  # (command, credential value node) of Connect-AzureAD-like calls whose credential is used later
         self._session_index = {}
         self._session_starts = {}
         self._analyse()
@@ -553,31 +558,48 @@ class Analysis(object):
         return conns[0] if len(conns) == 1 else None
 
     def _loaders(self):
+        """Statements that load the V1 module; only statements around a marker are looked at (no scan per statement)."""
         loader_vars = set()
-        for node in self.doc.of_type('pipeline'):
-            if self.doc.statement_of(node) is not node:
-                continue
-            text = self.doc.nsrc(node)
-            if re.search(r'CreateExoPSSession\.ps1|ExoPowershellModule', text, re.I):
-                inner = list(self.commands_in(node))
-                named = [c for c in node.children if c.is_named]
-                if named and named[0].type == 'assignment_expression':
-                    left = [c for c in named[0].children if c.type == 'left_assignment_expression']
-                    target = only_variable(left[0]) if left else None
-                    if target is not None:
-                        loader_vars.add(var_name(self.doc.nsrc(target)))
-                    self.loaders.append(node)
-                elif inner and (inner[0].invocation in ('.', '&') or inner[0].name == 'import-module'):
-                    self.loaders.append(node)
-        for cmd in self.commands:
-            stmt = self.doc.statement_of(cmd.node)
-            if stmt in self.loaders or stmt.type != 'pipeline':
-                continue
-            if cmd.name == 'import-module' or cmd.invocation in ('.', '&'):
-                used = [var_name(self.doc.nsrc(n)) for n in walk(cmd.node) if n.type == 'variable']
-                if any(v in loader_vars for v in used) and self.doc.statement_of(cmd.node) not in self.loaders:
-                    self.loaders.append(stmt)
+        candidates = []
+        seen = set()
+        for match in _LOADER_MARKER.finditer(self.doc.norm):
+            node = self._node_at(match.start())
+            while node is not None:
+                if node.type == 'pipeline' and node.id not in seen and self.doc.statement_of(node) == node:
+                    seen.add(node.id)
+                    candidates.append(node)
+                node = self.doc.parent(node)
+        candidates.sort(key=lambda n: n.start_byte)
+        for node in candidates:
+            inner = list(self.commands_in(node))
+            named = [c for c in node.children if c.is_named]
+            if named and named[0].type == 'assignment_expression':
+                left = [c for c in named[0].children if c.type == 'left_assignment_expression']
+                target = only_variable(left[0]) if left else None
+                if target is not None:
+                    loader_vars.add(var_name(self.doc.nsrc(target)))
+                self.loaders.append(node)
+            elif inner and (inner[0].invocation in ('.', '&') or inner[0].name == 'import-module'):
+                self.loaders.append(node)
+        loader_ids = set(n.id for n in self.loaders)
+        by_node = {c.node.id: c for c in self.commands}
+        for name in sorted(loader_vars):
+            for var in self.variables_named(name):
+                node = self.doc.parent(var)
+                while node is not None:
+                    cmd = by_node.get(node.id) if node.type == 'command' else None
+                    if cmd is not None and (cmd.name == 'import-module' or cmd.invocation in ('.', '&')):
+                        stmt = self.doc.statement_of(cmd.node)
+                        if stmt.type == 'pipeline' and stmt.id not in loader_ids:
+                            loader_ids.add(stmt.id)
+                            self.loaders.append(stmt)
+                    node = self.doc.parent(node)
         self.loaders.sort(key=lambda n: n.start_byte)
+
+    def _node_at(self, offset):
+        """Deepest node at character ``offset`` of the text."""
+        data_offset = len(self.doc.norm[:offset].encode('utf-8', 'surrogatepass')) if self.doc._b2c is not None else offset
+        return self.doc.root.descendant_for_byte_range(data_offset, data_offset + 1)
 
     def _rps_splats(self):
         for name, entries in self.values.hash_keys.items():
@@ -866,33 +888,74 @@ class Analysis(object):
                 break
 
     def _credential_reuse(self):
+        """Reads of a credential variable after a connect that took it (linear: bisects and one cursor per name).
+
+        Sets ``conn.credential_reused`` (the rewrite then connects with a copy) and reports EXO015. A
+        ``Connect-AzureAD``/``Connect-AzAccount -Credential $c`` followed by more uses of ``$c`` is
+        reported too: those cmdlets are documented to empty the password of the object they get.
+        """
         seen = set()
-        for conn in self.cloud_connections():
-            if conn.credential is None:
-                continue
-            var = only_variable(conn.credential)
+        cursor = {}
+        takers = [(conn.cmd, conn) for conn in self.cloud_connections() if conn.credential is not None]
+        for cmd in self.commands:
+            if cmd.name in _PASSWORD_EATERS:
+                value = self.arg(cmd, 'credential')
+                if value is not None:
+                    takers.append((cmd, None))
+        takers.sort(key=lambda item: item[0].start)
+        for cmd, conn in takers:
+            value = conn.credential if conn is not None else self.arg(cmd, 'credential')
+            var = only_variable(value)
             if var is None:
                 continue
             name = var_name(self.doc.nsrc(var))
-            stmt_end = self.span(conn.stmt)[1] if conn.stmt is not None else conn.end
-            loop = self.doc.enclosing(conn.cmd.node, 'foreach_statement', 'for_statement', 'while_statement', 'do_statement')
+            stmt = conn.stmt if conn is not None and conn.stmt is not None else self.doc.statement_of(cmd.node)
+            stmt_end = self.span(stmt)[1] if stmt is not None else cmd.end
+            assignments = self.values.assignments.get(name, [])
+            offsets = [a.offset for a in assignments]
+            loop = self.doc.enclosing(cmd.node, 'foreach_statement', 'for_statement', 'while_statement', 'do_statement')
             if loop is not None:
-                assigned_inside = [a for a in self.values.assignments.get(name, []) if contains(loop, a.stmt)]
-                if not assigned_inside and (conn.credential.start_byte, name) not in seen:
-                    seen.add((conn.credential.start_byte, name))
-                    start, end = self.span(conn.credential)
-                    self.add('EXO015', start, end, conn.kind, False,
-                             'Credential used again on each loop pass; Connect-ExchangeOnline -Credential empties the password after the first use')
-            reassigned = [a.offset for a in self.values.assignments.get(name, []) if a.offset >= stmt_end]
-            limit = min(reassigned) if reassigned else len(self.text)
-            for node in self.variables_named(name):
-                start, end = self.span(node)
-                if start < stmt_end or start >= limit:
-                    continue
+                l_start, l_end = self.span(loop)
+                inside = bisect.bisect_left(offsets, l_end) - bisect.bisect_left(offsets, l_start)
+                if not inside and (value.start_byte, name) not in seen:
+                    seen.add((value.start_byte, name))
+                    if conn is not None:
+                        conn.credential_reused = True
+                    start, end = self.span(value)
+                    self.add('EXO015', start, end, conn.kind if conn is not None else None, False,
+                             'Credential used again on each loop pass after %s took it; the migrated connect passes a copy'
+                             % cmd.raw_name)
+            later = bisect.bisect_left(offsets, stmt_end)
+            limit = offsets[later] if later < len(offsets) else len(self.text)
+            nodes = self.variables_named(name)
+            starts = self._variable_starts(name)
+            first = bisect.bisect_left(starts, stmt_end)
+            last = bisect.bisect_left(starts, limit)
+            if last > first:
+                if conn is not None:
+                    conn.credential_reused = True
+                else:
+                    start, end = self.span(cmd.node)
+                    self.add('EXO015', start, end, None, False,
+                             '%s -Credential empties the password of the credential object it gets (a documented behaviour); '
+                             'the later uses of %s get an empty password: the migration passes it a copy' % (cmd.raw_name, self.src(var)))
+                    self.password_eaters.append((cmd, value))
+            for index in range(max(first, cursor.get(name, 0)), last):
+                node = nodes[index]
                 if (node.start_byte, name) in seen:
                     continue
                 seen.add((node.start_byte, name))
-                self.add('EXO015', start, end, conn.kind)
+                start, end = self.span(node)
+                self.add('EXO015', start, end, conn.kind if conn is not None else None, False,
+                         'Credential used again after %s took it; the migrated connect passes a copy, so this use keeps the password'
+                         % cmd.raw_name)
+            cursor[name] = max(cursor.get(name, 0), last)
+
+    def _variable_starts(self, name):
+        cache = self.__dict__.setdefault('_var_starts', {})
+        if name not in cache:
+            cache[name] = [self.span(n)[0] for n in self.variables_named(name)]
+        return cache[name]
 
     # -- results ----------------------------------------------------------------------------------
 

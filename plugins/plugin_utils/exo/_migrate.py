@@ -11,6 +11,19 @@ from ._engine import (AUTH_MODES, CLOUD, REQUIRES_LINE, SCC, Analysis, quote, re
 from ._text import dominant_newline
 from . import _defuse
 
+# What each auth mode can and cannot do (docs/exo-migration-rules.md cites the public sources).
+AUTH_LIMITS = {
+    'keep_credential': ('-Credential signs in with the OAuth resource owner password credentials (ROPC) grant: it fails for accounts '
+                        'that must use MFA, for federated (AD FS) accounts and where Conditional Access blocks it, and accounts '
+                        'without a password cannot use it; prefer interactive, certificate or managed_identity'),
+    'interactive': ('interactive modern sign-in: works with MFA and Conditional Access, but needs a person at the sign-in prompt; '
+                    'not for unattended runs'),
+    'certificate': ('app-only sign-in with a certificate: no user and no MFA prompt; needs an Entra app with Exchange.ManageAsApp '
+                    'and an Entra role; -CertificateThumbprint works on Windows only; a few cmdlets are not available app-only'),
+    'managed_identity': ('Azure managed identity: no user and no MFA prompt; only inside Azure (Automation, VMs, scale sets, '
+                         'Functions); not documented for Connect-IPPSSession'),
+}
+
 PLACEHOLDERS = {
     'app_id': '<AppId>',
     'organization': '<tenant>.onmicrosoft.com',
@@ -103,7 +116,7 @@ def build_connect(analysis, conn, auth, options):
         if conn.oauth:
             return None, 'the credential carries an OAuth token (BasicAuthToOAuthConversion); choose another auth mode or use -AccessToken'
         if conn.credential is not None:
-            args.append('-Credential ' + analysis.src(conn.credential))
+            args.append('-Credential ' + credential_source(analysis, conn.credential, conn.credential_reused))
         elif conn.upn is not None:
             args.append('-UserPrincipalName ' + analysis.src(conn.upn))
     elif auth == 'interactive':
@@ -150,6 +163,15 @@ def build_connect(analysis, conn, auth, options):
     for param, source in conn.common:
         args.append('-%s %s' % (spelled[param], source))
     return name + ' ' + ' '.join(args), None
+
+
+def credential_source(analysis, value, copy):
+    """The -Credential argument; a copy of the object when the script uses the credential again later."""
+    source = analysis.src(value)
+    var = only_variable(value)
+    if not copy or var is None:
+        return source
+    return '([System.Management.Automation.PSCredential]::new(%s.UserName, %s.Password.Copy()))' % (source, source)
 
 
 def _organization(options, delegated):
@@ -290,7 +312,8 @@ def migrate(text, path='', auth='keep_credential', options=None):
 
     def unchanged(extra):
         return {'text': text, 'changed': False, 'edits': [], 'findings': base['findings'] + extra,
-                'connections': base['connections'], 'parse_errors_after': [], 'legacy_remaining': base['legacy_remaining']}
+                'connections': base['connections'], 'parse_errors_after': [], 'legacy_remaining': base['legacy_remaining'],
+                'auth_limits': AUTH_LIMITS[auth]}
 
     if analysis.parse_errors:
         first = analysis.parse_errors[0]
@@ -360,6 +383,10 @@ def migrate(text, path='', auth='keep_credential', options=None):
                 editor.replace(start, end, line, 'cleanup')
             else:
                 editor.insert_before_statement(start, line, 'cleanup', newline)
+    if editor.edits:
+        for cmd, value in analysis.password_eaters:
+            v_start, v_end = analysis.span(value)
+            editor.replace(v_start, v_end, credential_source(analysis, value, True), 'credential-copy')
     blockers = []
     if editor.edits:
         blockers = _plan_reads(analysis, editor, done)
@@ -407,7 +434,8 @@ def migrate(text, path='', auth='keep_credential', options=None):
         findings.append(item)
     findings.sort(key=lambda f: (f['line'], f['column'], f['id']))
     return {'text': new_text, 'changed': True, 'edits': edits, 'findings': findings,
-            'connections': after.connection_dicts(), 'parse_errors_after': [], 'legacy_remaining': after.legacy_remaining()}
+            'connections': after.connection_dicts(), 'parse_errors_after': [], 'legacy_remaining': after.legacy_remaining(),
+            'auth_limits': AUTH_LIMITS[auth]}
 
 
 def extra_notes(analysis, notes):

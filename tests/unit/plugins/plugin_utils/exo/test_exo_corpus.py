@@ -166,7 +166,7 @@ def test_bytes_outside_edits_unchanged(name):
         # every edit only touches a statement the engine owns: the text it removes holds legacy code,
         # a cleanup, a -UseRPSSession or is an insertion
         for edit in result['edits']:
-            assert edit['rule'] in ('connect', 'import', 'use-rps-session', 'v1-module-loader', 'cleanup', 'requires', 'session-check')
+            assert edit['rule'] in ('connect', 'import', 'use-rps-session', 'v1-module-loader', 'cleanup', 'requires', 'session-check', 'credential-copy')
             if edit['rule'] == 'requires':
                 assert edit['before'] == ''
 

@@ -311,3 +311,15 @@ def test_property_no_read_of_removed_names(sample):
     assert exo.migrate(out)['changed'] is False
     # every use with a known V3 equivalent lets the rewrite happen
     assert not (uses & set(OTHER_USES))
+
+
+@pytest.mark.parametrize('auth,words', [
+    ('keep_credential', ('ROPC', 'MFA')), ('interactive', ('MFA', 'unattended')),
+    ('certificate', ('app-only', 'Windows only')), ('managed_identity', ('Azure', 'Connect-IPPSSession')),
+])
+def test_migrate_reports_the_limits_of_the_auth_mode(auth, words):
+    text = ('$s = New-PSSession -ConfigurationName Microsoft.Exchange -ConnectionUri https://outlook.office365.com/powershell-liveid/ '
+            '-Credential $c -Authentication Basic -AllowRedirection\nImport-PSSession $s\n')
+    options = {'app_id': 'a', 'organization': 'contoso.onmicrosoft.com', 'certificate_thumbprint': 'AB'}
+    for result in (exo.migrate(text, auth=auth, options=options), exo.migrate('Get-Mailbox\n', auth=auth)):
+        assert all(word in result['auth_limits'] for word in words)

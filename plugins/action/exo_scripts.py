@@ -161,6 +161,11 @@ class ActionModule(ActionBase):
         dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC, required_if=REQUIRED_IF)
         if exo_engine is None:
             raise AnsibleActionFail('the Exchange Online script engine (plugin_utils/exo) cannot be imported: %s' % ENGINE_IMPORT_ERROR)
+        if args['write'] == 'side_by_side':
+            suffix_problem = local_files.suffix_error(args['side_by_side_suffix'])
+            if suffix_problem:
+                result.update(failed=True, msg=suffix_problem)
+                return result
         check_mode = bool(self._task.check_mode)
         want_diff = bool(self._task.diff)
         warnings = []

@@ -669,12 +669,31 @@ def scan_paths(paths=None, **kwargs):
     return scanner.run(paths if paths else DEFAULT_LINUX_PATHS)
 
 
+def suffix_error(suffix):
+    """Why ``suffix`` cannot name a copy next to its original (None when it can).
+
+    A suffix is a file name fragment: no directory separator of either platform, no NUL, not empty,
+    so the copy always lands in the folder of the script it was made from.
+    """
+    if not suffix:
+        return 'side_by_side_suffix must not be empty'
+    if '/' in suffix or '\\' in suffix or '\0' in suffix:
+        return 'side_by_side_suffix must be a file name fragment without / or \\ (got %r)' % suffix
+    return None
+
+
 def side_by_side_name(path, suffix):
+    error = suffix_error(suffix)
+    if error:
+        raise WriteRefused(error)
     directory, name = os.path.split(path)
     stem, ext = os.path.splitext(name)
     if not stem:
         stem, ext = name, ''
-    return os.path.join(directory, stem + suffix + ext)
+    dest = os.path.join(directory, stem + suffix + ext)
+    if os.path.dirname(os.path.normpath(dest)) != os.path.normpath(directory) or os.path.basename(dest) in ('.', '..'):
+        raise WriteRefused('side_by_side_suffix %r would write outside the folder of %s' % (suffix, path))
+    return dest
 
 
 def _read(path):
@@ -736,7 +755,11 @@ def write_one(spec, write_mode='in_place', suffix='.exov3', backup=True, backup_
         result.update(refused=True, sha256=sha256_bytes(current), msg='file changed since it was scanned; not written')
         return result
     if write_mode == 'side_by_side':
-        dest = side_by_side_name(real, suffix)
+        try:
+            dest = side_by_side_name(real, suffix)
+        except WriteRefused as exc:
+            result.update(refused=True, msg=str(exc))
+            return result
         result['dest'] = dest
         try:
             existing = _read(dest) if os.path.lexists(dest) else None
@@ -836,8 +859,9 @@ def main():
                 cand['content'] = base64.b64encode(cand.pop('data')).decode('ascii')
         module.exit_json(changed=False, **result)
 
-    if not params['side_by_side_suffix'] or os.sep in params['side_by_side_suffix']:
-        module.fail_json(msg='side_by_side_suffix must be a non-empty file name fragment')
+    error = suffix_error(params['side_by_side_suffix'])
+    if error and params['write_mode'] == 'side_by_side':
+        module.fail_json(msg=error)
     result = write_files(
         params['files'],
         write_mode=params['write_mode'],

@@ -331,6 +331,28 @@ def test_missing_engine_is_a_clear_error(monkeypatch, tree):
         action.run(task_vars={})
 
 
+@pytest.mark.parametrize('suffix', ['/../../../x', '\\..\\..\\x', 'sub/x', '', '.exo\x00v3'])
+@pytest.mark.parametrize('on_controller', [True, False])
+def test_side_by_side_suffix_cannot_leave_the_folder(monkeypatch, tree, tmp_path, suffix, on_controller):
+    h = Harness(monkeypatch)
+    before = sorted(str(p) for p in tmp_path.rglob('*'))
+    res = h.run({'mode': 'migrate', 'paths': [str(tree)], 'write': 'side_by_side', 'side_by_side_suffix': suffix,
+                 'on_controller': on_controller})
+    assert res['failed'] is True and 'side_by_side_suffix' in res['msg']
+    assert sorted(str(p) for p in tmp_path.rglob('*')) == before
+    assert h.calls == []  # refused before anything ran on a host
+
+
+def test_write_one_refuses_a_suffix_that_leaves_the_folder(tmp_path):
+    script = tmp_path / 'dir' / 'a.ps1'
+    script.parent.mkdir()
+    script.write_bytes(b'old')
+    spec = {'path': str(script), 'content': base64.b64encode(b'new').decode(), 'expected_sha256': hashlib.sha256(b'old').hexdigest()}
+    out = helper.write_one(spec, write_mode='side_by_side', suffix='/../../escaped')
+    assert out['refused'] and not out['changed']
+    assert sorted(p.name for p in tmp_path.rglob('*')) == ['a.ps1', 'dir']
+
+
 def test_on_controller_needs_paths(monkeypatch):
     h = Harness(monkeypatch)
     with pytest.raises(AnsibleActionFail, match='paths'):

@@ -8,6 +8,7 @@ range is mapped back to character offsets of the original text.
 """
 
 import re
+import time
 from array import array
 
 from ._text import Positions, normalise
@@ -234,10 +235,29 @@ def unwrap(node):
     return node
 
 
+class Overrun(Exception):
+    """The analysis of one file went past its time bound."""
+
+
+class Budget(object):
+    """A per-file time bound, checked every few hundred steps of every loop over the tree."""
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+        self.deadline = time.monotonic() + seconds if seconds else None
+        self.count = 0
+
+    def tick(self):
+        self.count += 1
+        if self.deadline is not None and not self.count & 255 and time.monotonic() > self.deadline:
+            raise Overrun('analysis took longer than %s s' % self.seconds)
+
+
 class Doc(object):
     """The original text, its normalised copy, the syntax tree and position helpers."""
 
-    def __init__(self, text):
+    def __init__(self, text, budget=None):
+        self.budget = budget or Budget(None)
         self.text = text
         self.norm = normalise(text)
         self.data = self.norm.encode('utf-8', 'surrogatepass')
@@ -311,8 +331,10 @@ class Doc(object):
             parents = {}
             functions = {}
             stack = [self.root]
+            tick = self.budget.tick
             while stack:
                 node = stack.pop()
+                tick()
                 out.append(node)
                 children = node.children
                 owner = node if node.type == 'function_statement' else functions.get(node.id)

@@ -18,6 +18,7 @@ rewritten session) never list a REST connection; in presence tests they become t
 ``Get-ConnectionInformation`` query, in any other use they block the rewrite too.
 """
 
+import bisect
 import re
 
 from ._ast import only_variable, unwrap, var_name
@@ -75,6 +76,11 @@ class DefUse(object):
         self.a = analysis
         self.doc = analysis.doc
         self.owned = sorted(owned)
+        self._owned_starts = [o[0] for o in self.owned]
+        reach, self._owned_reach = -1, []
+        for o_start, o_end in self.owned:
+            reach = max(reach, o_end)
+            self._owned_reach.append(reach)
         self.done = done
         self.edits = []      # (start, end, text, rule)
         self.blockers = []
@@ -135,9 +141,15 @@ class DefUse(object):
         return var.id in self._targets
 
     def in_owned(self, start, end):
-        for o_start, o_end in self.owned:
+        """True when [start, end) lies inside a statement the rewrite replaces or deletes (bisect; ranges barely overlap)."""
+        index = bisect.bisect_right(self._owned_starts, start) - 1
+        while index >= 0:
+            o_start, o_end = self.owned[index]
             if o_start <= start and end <= o_end and o_start < o_end:
                 return True
+            if self._owned_reach[index] <= start:
+                return False
+            index -= 1
         return False
 
     # -- the plan ---------------------------------------------------------------------------------
@@ -176,6 +188,7 @@ class DefUse(object):
         removed_defs = sorted(entry['defs'])
         first_def = self.a.loc(removed_defs[0], removed_defs[0])['line']
         for var in self.a.variables_named(key[1]):
+            self.doc.budget.tick()
             start, end = self.a.span(var)
             if self.is_target(var) or self.in_owned(start, end) or self.key(var) != key:
                 continue
@@ -341,7 +354,7 @@ class DefUse(object):
         hybrid = any(c.kind in ('on_premises', 'other_session', 'unknown') for c in self.a.connections)
         kinds = set(c.kind for c in self.done) or {'exchange_online'}
         names = set(c.session_name for c in self.done if c.session_name)
-        for cmd in self.a.commands:
+        for cmd in self.a.each_command():
             if cmd.name != 'get-pssession':
                 continue
             if self.in_owned(cmd.start, cmd.end) or self.a.in_error(cmd.start, cmd.end):

@@ -6,7 +6,7 @@
 import bisect
 import re
 
-from ._ast import Command, Doc, canonical_param, contains, only_variable, unwrap, var_name
+from ._ast import Budget, Command, Doc, Overrun, canonical_param, contains, only_variable, unwrap, var_name
 from ._catalog import make
 from ._values import UNKNOWN, Values, flatten, pieces, walk
 
@@ -103,12 +103,12 @@ class Connection(object):
 class Analysis(object):
     """Everything the engine knows about one script text."""
 
-    def __init__(self, text, path=''):
+    def __init__(self, text, path='', budget=None):
         self.text = text
         self.path = path or ''
-        self.doc = Doc(text)
+        self.doc = Doc(text, budget)
         self.values = Values(self.doc)
-        self.commands = [Command(self.doc, n) for n in self.doc.of_type('command')]
+        self.commands = [self._command(n) for n in self.doc.of_type('command')]
         self.commands.sort(key=lambda c: c.node.start_byte)
         self._command_starts = [c.node.start_byte for c in self.commands]
         self._variables = None
@@ -127,6 +127,16 @@ class Analysis(object):
         self._analyse()
 
     # -- helpers ----------------------------------------------------------------------------------
+
+    def _command(self, node):
+        self.doc.budget.tick()
+        return Command(self.doc, node)
+
+    def each_command(self):
+        tick = self.doc.budget.tick
+        for cmd in self.commands:
+            tick()
+            yield cmd
 
     def loc(self, start, end):
         return self.doc.location(start, end)
@@ -224,7 +234,7 @@ class Analysis(object):
     def _analyse(self):
         self._functions()
         self._secrets()
-        for cmd in self.commands:
+        for cmd in self.each_command():
             name = cmd.name
             if name == 'new-pssession':
                 self._new_pssession(cmd)
@@ -261,7 +271,7 @@ class Analysis(object):
                         self.add('EXO022', start, end)
 
     def _secrets(self):
-        for cmd in self.commands:
+        for cmd in self.each_command():
             if cmd.name != 'convertto-securestring' or not cmd.has('asplaintext'):
                 continue
             value = self.arg(cmd, 'string', 0)
@@ -482,7 +492,7 @@ class Analysis(object):
         for candidate in self.connections:
             if candidate.inline_import is not None:
                 inline.setdefault(candidate.inline_import.node.id, []).append(candidate)
-        for cmd in self.commands:
+        for cmd in self.each_command():
             if cmd.name != 'import-pssession':
                 continue
             conn = None
@@ -507,7 +517,7 @@ class Analysis(object):
         Followed through ``$n = Import-Module $m -PassThru`` as well (a work list, each statement once).
         """
         by_var = {}
-        for cmd in self.commands:
+        for cmd in self.each_command():
             if cmd.name != 'import-module':
                 continue
             value = self.arg(cmd, 'name', 0)
@@ -688,7 +698,7 @@ class Analysis(object):
         if not legacy_cloud:
             return
         hybrid = any(c.kind in (ONPREM, OTHER, UNKNOWN_KIND) for c in self.connections)
-        for cmd in self.commands:
+        for cmd in self.each_command():
             if cmd.name != 'remove-pssession':
                 continue
             stmt = self.doc.statement_of(cmd.node)
@@ -809,7 +819,7 @@ class Analysis(object):
             kind = conn.kind if conn is not None else EXO
             rewritable = (conn is None or conn.rewritable) and not self.in_error(removal['start'], removal['end'])
             self.add('EXO005', removal['node_start'], removal['end'], kind, rewritable)
-        for cmd in self.commands:
+        for cmd in self.each_command():
             if cmd.name in ('connect-exchangeonline', 'connect-ippssession') and cmd.name in self.shadowed and not cmd.qualifier \
                     and cmd.has('userpssession'):
                 self.add('EXO005', cmd.start, cmd.end, EXO, False,
@@ -828,7 +838,7 @@ class Analysis(object):
         for conn in self.connections:
             if conn.session_var:
                 linked_sessions.setdefault(conn.session_var, set()).add(conn.kind)
-        for cmd in self.commands:
+        for cmd in self.each_command():
             name = cmd.name
             if name == 'invoke-command':
                 session = self.arg(cmd, 'session')
@@ -897,7 +907,7 @@ class Analysis(object):
         seen = set()
         cursor = {}
         takers = [(conn.cmd, conn) for conn in self.cloud_connections() if conn.credential is not None]
-        for cmd in self.commands:
+        for cmd in self.each_command():
             if cmd.name in _PASSWORD_EATERS:
                 value = self.arg(cmd, 'credential')
                 if value is not None:

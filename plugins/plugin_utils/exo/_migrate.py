@@ -302,11 +302,11 @@ def _after_line(pos, end):
     return after if after > line_end else -1
 
 
-def migrate(text, path='', auth='keep_credential', options=None):
+def migrate(text, path='', auth='keep_credential', options=None, budget=None):
     if auth not in AUTH_MODES:
         raise ValueError('auth must be one of %s' % ', '.join(AUTH_MODES))
     options = dict(options or {})
-    analysis = Analysis(text, path)
+    analysis = Analysis(text, path, budget)
     base = analysis.result()
     newline = options.get('newline') or dominant_newline(text)
 
@@ -405,7 +405,7 @@ def migrate(text, path='', auth='keep_credential', options=None):
     new_text, applied = editor.apply()
     if new_text == text:
         return unchanged(extra)
-    after = Analysis(new_text, path)
+    after = Analysis(new_text, path, budget)
     left = _defuse.dangling(after, editor.removed_names)
     if left:
         offset, name = left[0]

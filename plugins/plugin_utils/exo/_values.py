@@ -95,6 +95,7 @@ class Values(object):
     def _collect(self):
         doc = self.doc
         for node in doc.of_type('assignment_expression'):
+            doc.budget.tick()
             left = value = op = None
             for child in node.children:
                 if child.type == 'left_assignment_expression':
@@ -208,6 +209,7 @@ class Values(object):
     def evaluate(self, node, at=None, depth=0, expand=True):
         """Segments for ``node``; ``at`` is the char offset of the use (for choosing the reaching assignment)."""
         doc = self.doc
+        doc.budget.tick()
         if node is None:
             return [('expr', '')]
         if at is None:

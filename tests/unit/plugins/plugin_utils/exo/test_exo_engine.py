@@ -323,3 +323,49 @@ def test_migrate_reports_the_limits_of_the_auth_mode(auth, words):
     options = {'app_id': 'a', 'organization': 'contoso.onmicrosoft.com', 'certificate_thumbprint': 'AB'}
     for result in (exo.migrate(text, auth=auth, options=options), exo.migrate('Get-Mailbox\n', auth=auth)):
         assert all(word in result['auth_limits'] for word in words)
+
+
+LEGACY_LINE = ('$s = New-PSSession -ConfigurationName Microsoft.Exchange -ConnectionUri https://outlook.office365.com/powershell-liveid/ '
+               '-Credential $c -Authentication Basic -AllowRedirection\nImport-PSSession $s\n')
+
+
+def test_size_bound_gives_a_finding_and_fails_closed():
+    text = LEGACY_LINE * 50
+    for result in (exo.scan(text, limits={'max_chars': 1000}), exo.migrate(text, limits={'max_chars': 1000})):
+        assert [f['id'] for f in result['findings']] == ['EXO032']
+        assert result['legacy_remaining'] == 1
+    assert exo.migrate(text, limits={'max_chars': 1000})['text'] is text
+    assert exo.scan('Get-Process\n' * 200, limits={'max_chars': 100})['legacy_remaining'] == 0
+
+
+def test_time_bound_gives_a_finding_not_a_stall():
+    import time
+    text = LEGACY_LINE * 400
+    start = time.monotonic()
+    result = exo.migrate(text, limits={'max_seconds': 0.05})
+    assert time.monotonic() - start < 5
+    assert [f['id'] for f in result['findings']] == ['EXO032'] and result['changed'] is False
+    assert 'longer than' in result['findings'][0]['message']
+    assert exo.scan(text, limits={'max_seconds': 0.05})['legacy_remaining'] == 1
+
+
+@pytest.mark.parametrize('build', [
+    lambda n: '& {\n' * n + 'Get-Mailbox\n' + '}\n' * n,
+    lambda n: '$x = ' + '@{ a = ' * n + '1' + ' }' * n + '\n',
+    lambda n: LEGACY_LINE.replace('$s', '$s%d' % n) * n,
+])
+def test_analysis_time_grows_about_linearly(build):
+    import time
+
+    def cost(n):
+        text = build(n)
+        best = None
+        for dummy in range(2):
+            start = time.perf_counter()
+            exo.migrate(text)
+            took = time.perf_counter() - start
+            best = took if best is None else min(best, took)
+        return best
+    small, large = cost(150), cost(600)
+    # four times the input: a quadratic analysis costs 16x; allow noise on a shared machine
+    assert large < max(small, 0.01) * 9, (small, large)

@@ -130,7 +130,12 @@ class Command(object):
         for child in node.children:
             if child.type == 'command_invocation_operator':
                 self.invocation = doc.nsrc(child).strip()
-        raw = doc.nsrc(name_node) if name_node is not None else ''
+        raw = ''
+        if name_node is not None:
+            start, end = doc.span(name_node)
+            # a command_name_expr can be a whole script block (& { ... }): a name is never that long, and
+            # copying it for every nested block would make the analysis quadratic
+            raw = doc.norm[start:min(end, start + 256)]
         self.raw_name = raw
         self.qualifier = ''
         bare = raw

@@ -184,7 +184,7 @@ class DefUse(object):
 
     def _reads_of(self, key, entry):
         kept = self._kept_defs(key)
-        kept_real = [off for off, is_null in kept if not is_null]
+        kept_real = sorted(off for off, is_null in kept if not is_null)
         removed_defs = sorted(entry['defs'])
         first_def = self.a.loc(removed_defs[0], removed_defs[0])['line']
         for var in self.a.variables_named(key[1]):
@@ -192,8 +192,10 @@ class DefUse(object):
             start, end = self.a.span(var)
             if self.is_target(var) or self.in_owned(start, end) or self.key(var) != key:
                 continue
-            nearest_removed = max([d for d in removed_defs if d < start] or [-1])
-            nearest_kept = max([d for d in kept_real if d < start] or [-1])
+            index = bisect.bisect_left(removed_defs, start)
+            nearest_removed = removed_defs[index - 1] if index else -1
+            index = bisect.bisect_left(kept_real, start)
+            nearest_kept = kept_real[index - 1] if index else -1
             if nearest_kept > nearest_removed:
                 continue  # reads a definition that stays
             if nearest_removed < 0 and kept_real:

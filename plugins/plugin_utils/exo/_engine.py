@@ -76,6 +76,7 @@ class Connection(object):
         self.inline_import = None
         self.imports = []
         self.credential_reused = False
+        self.branch_kinds = None
         self.module_vars = []     # variables holding the module Import-PSSession returned
         self.module_imports = []  # Import-Module commands of such a variable
         self.uri = None
@@ -409,6 +410,11 @@ class Analysis(object):
         uri_node = self.arg(cmd, 'connectionuri')
         conn = Connection(cmd, 'rps_session', UNKNOWN_KIND, True)
         self._classify(conn, uri_node, self.arg(cmd, 'authentication'), config_exchange)
+        branches = self._branch_kinds(cmd, config_exchange)
+        if branches:
+            conn.kind, conn.legacy = UNKNOWN_KIND, True
+            conn.reason = 'the endpoint depends on a branch (%s)' % ', '.join(branches)
+            conn.branch_kinds = branches
         if not config_exchange:
             if conn.kind == OTHER:
                 conn.legacy = False
@@ -428,6 +434,27 @@ class Analysis(object):
         self._common(conn)
         self._bind_session(conn)
         self.connections.append(conn)
+
+    def _branch_kinds(self, cmd, config_exchange):
+        """Kinds (and DelegatedOrg use) of each branch value of a splat's ConnectionUri/Authentication, when they differ."""
+        variants = []
+        for splat in cmd.splats:
+            alternatives = self.values.splat_alternatives(splat, cmd.start)
+            uris = alternatives.get('connectionuri')
+            auths = alternatives.get('authentication')
+            if not uris and not auths:
+                continue
+            pairs = [(uri, self.arg(cmd, 'authentication')) for uri in uris] if uris else \
+                [(self.arg(cmd, 'connectionuri'), auth) for auth in auths]
+            for uri, auth in pairs:
+                probe = Connection(cmd, 'rps_session', UNKNOWN_KIND, True)
+                self._classify(probe, uri, auth, config_exchange)
+                label = probe.kind
+                if probe.delegated:
+                    label += ' with DelegatedOrg'
+                variants.append(label)
+        distinct = sorted(set(variants))
+        return distinct if len(distinct) > 1 else None
 
     def _common(self, conn):
         for param in conn.cmd.params:
@@ -778,7 +805,11 @@ class Analysis(object):
                 continue
             if conn.kind == UNKNOWN_KIND:
                 if conn.legacy:
-                    self.add('EXO012', cmd.start, cmd.end, UNKNOWN_KIND)
+                    message = None
+                    if conn.branch_kinds:
+                        message = ('Exchange Remote PowerShell session whose endpoint depends on a branch (%s); one V3 connect cannot '
+                                   'replace it, review by hand' % ', '.join(conn.branch_kinds))
+                    self.add('EXO012', cmd.start, cmd.end, UNKNOWN_KIND, False, message)
                 continue
             if conn.oauth:
                 self.add('EXO024', cmd.start, cmd.end, conn.kind)

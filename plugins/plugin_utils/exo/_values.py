@@ -350,6 +350,9 @@ class Values(object):
         inner = self._assignment_value(last, depth)
         if inner is None:
             return [('expr', source)]
+        if self._self_referencing(last) and len(before) > 1 and self.conditional(last.stmt, at):
+            # '$uri = $uri + "?DelegatedOrg=..."' on one branch only: the value depends on the branch
+            return [('expr', source)]
         # an earlier assignment that is not extended by the last one, with another value: ambiguous
         if not self._self_referencing(last):
             flat = flatten(inner)
@@ -401,6 +404,58 @@ class Values(object):
         return self._assignment_value(before[-1], depth)
 
     # -- splats ---------------------------------------------------------------------------------
+
+    def conditional(self, node, at):
+        """True when ``node`` sits in a block (if/else/switch/loop body, function, script block) that does not hold ``at``.
+
+        A ``try`` block counts as running: code after it sees its assignments.
+        """
+        doc = self.doc
+        current = doc.parent(node)
+        while current is not None:
+            if current.type in ('statement_block', 'script_block', 'switch_body'):
+                start, end = doc.span(current)
+                holder = doc.parent(current)
+                if not (start <= at < end) and not (holder is not None and holder.type in ('try_statement', 'finally_clause')):
+                    return True
+            current = doc.parent(current)
+        return False
+
+    def splat_alternatives(self, name, at):
+        """``{key: [value nodes]}`` for the keys of a splat whose value at ``at`` depends on a branch.
+
+        A key set again inside a block that does not hold the use, or a hashtable assigned on several
+        branches, has more than one possible value; each one is listed (the default first).
+        """
+        out = {}
+        reaching = self.reaching(name, at)
+        bases = []
+        for assignment in reversed(reaching):
+            bases.append(assignment)
+            if not self.conditional(assignment.stmt, at):
+                break
+        if len(bases) > 1:
+            for assignment in bases:
+                for offset, key, value, entry in self.hash_keys.get(name, []):
+                    if offset == assignment.offset:
+                        out.setdefault(key, []).append(value)
+        base = bases[-1].offset if bases else -1
+        by_key = {}
+        for offset, key, value, entry in self.hash_keys.get(name, []):
+            if offset >= base and (offset < at or not reaching):
+                by_key.setdefault(key, []).append((offset, value, entry))
+        for key, entries in by_key.items():
+            values = []
+            for offset, value, entry in reversed(entries):
+                values.append(value)
+                if not self.conditional(entry, at):
+                    break
+            else:
+                values.append(None)  # the key may be missing altogether
+            if len(values) > 1:
+                known = out.setdefault(key, [])
+                known.extend(v for v in values if all(v is not k for k in known))
+        return {k: v for k, v in out.items() if len(v) > 1}
 
     def splat(self, name, at):
         """``{key: (value node, offset, entry node)}`` of a splatted hashtable built before ``at``."""

@@ -70,6 +70,8 @@ options:
   sniff_extensionless:
     description:
       - Also consider files without an extension whose first line is a C(pwsh) or C(powershell) shebang,
+        or whose first 4 KiB hold at least two lines that start like PowerShell (an assignment to a C($variable),
+        a Verb-Noun cmdlet call, a C(function) definition) and no shebang of another interpreter, or
         a C(#Requires) statement, a C(param(...)) block, C([CmdletBinding()]) or a C(<#) comment block.
     type: bool
     default: true
@@ -322,7 +324,7 @@ DEFAULT_EXCLUDES = [
     '/proc', '/sys', '/dev', '/run', '/opt/microsoft/powershell',
 ]
 MAX_SKIPPED = 200
-SNIFF_BYTES = 512
+SNIFF_BYTES = 4096
 BINARY_PROBE = 8192
 
 _SNIFF_RE = re.compile(
@@ -335,6 +337,23 @@ _SNIFF_RE = re.compile(
     r')',
     re.IGNORECASE,
 )
+
+
+# Content sniffing for extensionless files without a shebang or header: lines that start with a
+# PowerShell assignment, a Verb-Noun cmdlet call or a function definition. Two such lines make a
+# candidate; a shebang of another interpreter never does. The PowerShell helper uses the same pattern.
+SNIFF_LINES = (r'(?im)^[ \t]*(?:\$[\w:]+[ \t]*=|(?:Get|Set|New|Remove|Import|Export|Connect|Disconnect|Add|Invoke|Write|Start|Stop|'
+               r'Test|Select|Where|ForEach|Out|Read|ConvertTo|ConvertFrom|Enable|Disable|Register)-[A-Za-z]+\b|function[ \t]+[\w-]+)')
+_SNIFF_LINES_RE = re.compile(SNIFF_LINES)
+
+
+def sniffed_powershell(text):
+    """True when the start of an extensionless file reads as PowerShell."""
+    if _SNIFF_RE.match(text):
+        return True
+    if text.lstrip('\ufeff \t\r\n').startswith('#!'):
+        return False
+    return len(_SNIFF_LINES_RE.findall(text)) >= 2
 
 
 class WriteRefused(Exception):
@@ -601,7 +620,7 @@ class Scanner(object):
             text = head[2:].decode(bom, 'replace')
         else:
             text = head.decode('latin-1')
-        return bool(_SNIFF_RE.match(text))
+        return sniffed_powershell(text)
 
     def _consider(self, path, name, explicit=False):
         self.files_walked += 1

@@ -54,6 +54,9 @@ _PREFILTER = (
     'CreateExoPSSession',
     'ExoPowershellModule',
     'DelegatedOrg=',
+    'pod\\d+psh\\.outlook\\.com',
+    'winrm/config/client/auth',
+    'Invoke' + _DASH + 'Command\\b[^\\r\\n]*' + _DASH + 'Session\\b',
 )
 
 

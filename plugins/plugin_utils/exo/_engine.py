@@ -44,6 +44,7 @@ SCC_HOSTS = {
     'ps.compliance.protection.outlook.de': ('https://ps.compliance.protection.outlook.de/powershell-liveid/',
                                             'https://login.microsoftonline.de/common'),
 }
+POD_HOST = re.compile(r'^pod\d+psh\.outlook\.com$')
 OTHER_HOST = re.compile(r'(^|\.)(online\.lync\.com|lync\.com|teams\.microsoft\.com|skypeforbusiness\.com)$')
 ENV_BY_NAME = {
     'o365default': None, 'o365usgovgcchigh': 'O365USGovGCCHigh', 'o365usgovdod': 'O365USGovDoD',
@@ -61,6 +62,13 @@ _STRING_MARKERS = re.compile(r'-UseRPSSession|Connect-EXOPSSession|New-ExoPSSess
 _EXCHANGE_FILTER = re.compile(r'microsoft\.exchange|outlook|office365|compliance|protection|exchangeonline|apps\.mil', re.I)
 # cmdlets documented to empty the password of a PSCredential passed to -Credential
 _PASSWORD_EATERS = ('connect-azuread', 'connect-azaccount', 'login-azaccount', 'add-azaccount', 'login-azurermaccount')
+_EXO_CMDLETS = re.compile(r'\b(?:Get|Set|New|Remove|Add|Enable|Disable|Search|Start|Export)-(?:EXO\w*|Mailbox\w*|DistributionGroup\w*|'
+                          r'Recipient\w*|MailUser|MailContact|UnifiedGroup\w*|TransportRule|MessageTrace\w*|InboundConnector|'
+                          r'OutboundConnector|AcceptedDomain|OrganizationConfig|CASMailbox|Compliance\w*|Retention\w*|DlpCompliance\w*|'
+                          r'MobileDevice\w*|CalendarProcessing|InboxRule|AdminAuditLog\w*|UnifiedAuditLog\w*)\b', re.I)
+_WINRM_CARRIERS = ('winrm', 'winrm.cmd', 'winrm.vbs', 'cmd', 'cmd.exe', 'start-process', 'invoke-expression', 'iex', 'saps', 'start')
+_WINRM_BASIC = re.compile(r'winrm/config/client/auth\b.*basic\W{0,6}=\W{0,6}true|'
+                          r'wsman:[\\/]+localhost[\\/]+client[\\/]+auth[\\/]+basic', re.I | re.S)
 _LOADER_MARKER = re.compile(r'CreateExoPSSession\.ps1|ExoPowershellModule', re.I)
 _SIMPLE_VAR = re.compile(r'^\$(?:(?:global|script|local):)?\w+$', re.I)
 
@@ -77,6 +85,7 @@ class Connection(object):
         self.imports = []
         self.credential_reused = False
         self.branch_kinds = None
+        self.session_name_src = None  # source of a variable given to New-PSSession -Name
         self.module_vars = []     # variables holding the module Import-PSSession returned
         self.module_imports = []  # Import-Module commands of such a variable
         self.uri = None
@@ -359,6 +368,9 @@ class Analysis(object):
             conn.oauth = True
         if UNKNOWN not in host and host in EXO_HOSTS:
             conn.kind, conn.environment = EXO, EXO_HOSTS[host]
+        elif UNKNOWN not in host and POD_HOST.match(host):
+            # a literal pod host (what ps.outlook.com redirected to) is the worldwide Exchange Online service
+            conn.kind, conn.environment = EXO, None
         elif UNKNOWN not in host and host in EOP_HOSTS:
             conn.kind, conn.environment = EOP, EOP_HOSTS[host]
         elif UNKNOWN not in host and host in SCC_HOSTS:
@@ -428,9 +440,12 @@ class Analysis(object):
             conn.legacy = False
         conn.credential = self.arg(cmd, 'credential')
         conn.session_option = self.arg(cmd, 'sessionoption')
-        name = self.value_text(self.arg(cmd, 'name'), cmd.start)
+        name_node = self.arg(cmd, 'name')
+        name = self.value_text(name_node, cmd.start)
         if name and UNKNOWN not in name:
             conn.session_name = name.strip().lower()
+        if name_node is not None and only_variable(name_node) is not None:
+            conn.session_name_src = self.src(name_node).strip().lower()
         self._common(conn)
         self._bind_session(conn)
         self.connections.append(conn)
@@ -633,6 +648,18 @@ class Analysis(object):
                     node = self.doc.parent(node)
         self.loaders.sort(key=lambda n: n.start_byte)
 
+    def _capped(self, node, limit=4096):
+        """Normalised source of ``node``, at most ``limit`` characters (keeps per-command checks linear)."""
+        start, end = self.span(node)
+        return self.doc.norm[start:min(end, start + limit)]
+
+    def _exchange_block(self, cmd):
+        block = self.arg(cmd, 'scriptblock')
+        if block is None:
+            blocks = [p[0] for p in cmd.positionals if unwrap(p[0]).type == 'script_block_expression']
+            block = blocks[0] if blocks else None
+        return block is not None and _EXO_CMDLETS.search(self._capped(block)) is not None
+
     def _node_at(self, offset):
         """Deepest node at character ``offset`` of the text."""
         data_offset = len(self.doc.norm[:offset].encode('utf-8', 'surrogatepass')) if self.doc._b2c is not None else offset
@@ -781,9 +808,20 @@ class Analysis(object):
 
     def _named_cleanup(self, cmd):
         """Sessions removed by ``Remove-PSSession -Name <literal>`` (a name given to ``New-PSSession -Name``), else None."""
-        if cmd.positionals or cmd.splats or any(p.name not in ('name', 'erroraction', 'warningaction') for p in cmd.params):
+        if cmd.positionals or cmd.splats or any(p.name not in ('name', 'computername', 'erroraction', 'warningaction') for p in cmd.params):
             return None
-        value = self.value_text(self.arg(cmd, 'name'), cmd.start)
+        computer = self.arg(cmd, 'computername')
+        if computer is not None:
+            host = (self.value_text(computer, cmd.start) or '').strip().lower()
+            conns = [c for c in self.connections if c.form == 'rps_session' and c.host and c.host == host]
+            return conns or None
+        node = self.arg(cmd, 'name')
+        value = self.value_text(node, cmd.start)
+        if node is not None and only_variable(node) is not None and (not value or UNKNOWN in value):
+            # Remove-PSSession -Name $Pref: the very expression New-PSSession -Name was given
+            source = self.src(node).strip().lower()
+            conns = [c for c in self.connections if c.form == 'rps_session' and c.session_name_src == source]
+            return conns or None
         if not value or UNKNOWN in value or re.search(r'[*?\[\],]', value):
             return None
         name = value.strip().lower()
@@ -879,11 +917,32 @@ class Analysis(object):
                 linked = self.session_for(var_name(self.doc.nsrc(var)), cmd.start) if var is not None else None
                 if (linked is not None and linked.kind in CLOUD) or (linked is None and cloud):
                     self.add('EXO013', cmd.start, cmd.end, linked.kind if linked else None)
-            elif name == 'get-pssession' and cloud:
+                elif linked is None and self._exchange_block(cmd):
+                    self.add('EXO013', cmd.start, cmd.end, None, False,
+                             'Invoke-Command -Session runs Exchange cmdlets in a session created elsewhere; V3 REST connections are '
+                             'not PSSessions: connect with Connect-ExchangeOnline and run the cmdlets directly')
+            elif name == 'get-pssession':
                 stmt = self.doc.statement_of(cmd.node)
                 if (stmt.start_byte, stmt.end_byte) in cleanup_stmts:
                     continue
-                self.add('EXO014', cmd.start, cmd.end)
+                if cloud or _EXCHANGE_FILTER.search(self._capped(stmt)):
+                    self.add('EXO014', cmd.start, cmd.end)
+            elif name == 'remove-pssession':
+                stmt = self.doc.statement_of(cmd.node)
+                if (stmt.start_byte, stmt.end_byte) in cleanup_stmts:
+                    continue
+                target = self.arg(cmd, 'session', 0)
+                target_var = only_variable(target) if target is not None else None
+                if target_var is not None and self.session_for(var_name(self.doc.nsrc(target_var)), cmd.start) is not None:
+                    continue  # a session this file creates (on-premises or other): left alone on purpose
+                selector = any(p.name in ('name', 'computername', 'id', 'instanceid') for p in cmd.params) or target_var is not None
+                exchange_text = _EXCHANGE_FILTER.search(self._capped(stmt))
+                if (cloud and selector) or exchange_text:
+                    self.add('EXO006', cmd.start, cmd.end, None, False,
+                             'Remove-PSSession of sessions this file does not create or cannot name (a variable name, a ComputerName '
+                             'match); V3 REST connections are closed with Disconnect-ExchangeOnline')
+            elif name in _WINRM_CARRIERS and _WINRM_BASIC.search(self._capped(cmd.node)):
+                self.add('EXO016', cmd.start, cmd.end)
             elif name in ('winrm', 'winrm.cmd', 'winrm.vbs'):
                 text = self.doc.nsrc(cmd.node).lower()
                 if 'basic' in text and 'auth' in text:

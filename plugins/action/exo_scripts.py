@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Action plugin behind ``mailtls.remediation.exo_scripts``.
 
-The host does the cheap work (walk, prefilter, hash, atomic write) through the
-``exo_script_files`` helper (Python on Linux, PowerShell on Windows); the controller does
+The host does the cheap work (walk, prefilter, hash, atomic write) through the internal
+``exo_script_files`` helper in plugin_utils/exo_target (Python on Linux, PowerShell on Windows); the controller does
 the expensive work (parse, find, rewrite) with the exo engine. One helper call scans, one
 helper call writes every changed file, whatever the number of files.
 """
@@ -20,7 +20,7 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 from ansible_collections.mailtls.remediation.plugins.plugin_utils._dispatch import execute_platform_module
 
-from ansible_collections.mailtls.remediation.plugins.modules import exo_script_files as local_files
+from ansible_collections.mailtls.remediation.plugins.plugin_utils.exo_target import exo_script_files as local_files
 from ansible_collections.mailtls.remediation.plugins.plugin_utils import exo_report
 
 try:
@@ -30,7 +30,10 @@ except ImportError as import_error:  # reported when the action runs
     exo_engine = None
     ENGINE_IMPORT_ERROR = import_error
 
-HELPER = 'mailtls.remediation.exo_script_files'
+# The target-side helper is internal: it lives in plugin_utils/exo_target (not a public module, not
+# listed by ansible-doc) and this action adds that folder to the module search path for its calls.
+HELPER = 'ansible.legacy.exo_script_files'
+HELPER_DIR = os.path.dirname(os.path.abspath(local_files.__file__))
 TOOL_VERSION = '0.1.0'
 AUTH_CHOICES = ['keep_credential', 'interactive', 'certificate', 'managed_identity']
 FINDING_KEYS = ('line', 'column', 'end_line', 'end_column', 'id', 'severity', 'message', 'rewritable', 'rule')
@@ -300,7 +303,7 @@ class ActionModule(ActionBase):
         module_args = dict(scan_args, state='scan', include_content=True)
         if args['paths']:
             module_args['paths'] = args['paths']
-        return execute_platform_module(self, HELPER, module_args, task_vars)
+        return self._run_helper(module_args, task_vars)
 
     def _write(self, args, works, task_vars):
         files = [{
@@ -325,6 +328,11 @@ class ActionModule(ActionBase):
         )
         if write_args['backup_dir']:
             module_args['backup_dir'] = write_args['backup_dir']
+        return self._run_helper(module_args, task_vars)
+
+    def _run_helper(self, module_args, task_vars):
+        """Run the internal helper on the host (its folder joins the module search path of this worker)."""
+        self._shared_loader_obj.module_loader.add_directory(HELPER_DIR)
         return execute_platform_module(self, HELPER, module_args, task_vars)
 
     def _analyse(self, work, args, warnings):

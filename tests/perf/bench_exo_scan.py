@@ -43,7 +43,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, os.path.join(REPO, 'tests'))
 from harness.collection_root import COLLECTIONS_ROOT  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
 
-from ansible_collections.mailtls.remediation.plugins.modules import exo_script_files as walker  # noqa: E402
+from ansible_collections.mailtls.remediation.plugins.plugin_utils.exo_target import exo_script_files as walker  # noqa: E402
 from ansible_collections.mailtls.remediation.plugins.plugin_utils import exo as engine  # noqa: E402
 
 LEGACY_TEMPLATES = [

@@ -25,7 +25,7 @@ import pytest
 from ansible.errors import AnsibleActionFail
 
 from ansible_collections.mailtls.remediation.plugins.action import exo_scripts as action_mod
-from ansible_collections.mailtls.remediation.plugins.modules import exo_script_files as helper
+from ansible_collections.mailtls.remediation.plugins.plugin_utils.exo_target import exo_script_files as helper
 from ansible_collections.mailtls.remediation.plugins.plugin_utils import exo_report
 
 LEGACY = (
@@ -133,7 +133,13 @@ class Harness(object):
         action = action_mod.ActionModule(task, connection, MagicMock(), loader, None, None)
 
         def execute(module_name=None, module_args=None, task_vars=None, **kwargs):
-            assert module_name == 'mailtls.remediation.exo_script_files'
+            # the internal helper: found through its own folder on the module search path, never a public module
+            assert module_name == 'ansible.legacy.exo_script_files'
+            # the real module loader resolves that name to the helper files of this collection, for both platforms
+            modules = action._shared_loader_obj.module_loader
+            for suffix in ('.py', '.ps1'):
+                found = modules.find_plugin(module_name, mod_type=suffix)
+                assert found == os.path.join(os.path.realpath(action_mod.HELPER_DIR), 'exo_script_files' + suffix)
             self.calls.append(dict(module_args))
             if module_args.get('state') == 'write' and self.between:
                 self.between()

@@ -336,6 +336,8 @@ def test_windows_and_linux_implementations_take_the_same_options(name):
     import re
     import yaml
     modules_dir = os.path.join(os.path.dirname(os.path.abspath(linux_module.__file__)))
+    if name == 'exo_script_files':  # the internal helper of exo_scripts lives in plugin_utils/exo_target
+        modules_dir = os.path.join(os.path.dirname(modules_dir), 'plugin_utils', 'exo_target')
     with open(os.path.join(modules_dir, name + '.ps1')) as handle:
         ps1 = handle.read()
     with open(os.path.join(modules_dir, name + '.py')) as handle:

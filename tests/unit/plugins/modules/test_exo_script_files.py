@@ -17,7 +17,7 @@ import pytest
 
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.mailtls.remediation.plugins.modules import exo_script_files as mod
+from ansible_collections.mailtls.remediation.plugins.plugin_utils.exo_target import exo_script_files as mod
 
 PREFILTER = ['new-pssession', r'-userpssession\b']
 LEGACY = b'$s = New-PSSession -ConfigurationName Microsoft.Exchange -ConnectionUri https://outlook.office365.com/powershell-liveid/\n'

@@ -8,7 +8,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 ---
 module: exo_script_files
-short_description: Find and safely rewrite PowerShell script files on a host (helper of exo_scripts)
+short_description: INTERNAL helper of exo_scripts; find and safely rewrite PowerShell script files on a host
 version_added: 0.1.0
 description:
   - Target-side helper of the M(mailtls.remediation.exo_scripts) action. It does the file system work
@@ -157,22 +157,10 @@ seealso:
   - module: mailtls.remediation.exo_scripts
 '''
 
+# Internal helper: it is not a public module (it lives in plugin_utils/exo_target and only the
+# exo_scripts action runs it, as ansible.legacy.exo_script_files with this folder on the search path),
+# so there are no task examples; DOCUMENTATION and RETURN describe the contract with the action.
 EXAMPLES = r'''
-- name: Find scripts that mention Remote PowerShell
-  mailtls.remediation.exo_script_files:
-    paths: [/opt/automation]
-    prefilter: ['New-PSSession', 'UseRPSSession']
-    include_content: false
-  register: found
-
-- name: Write a new version of one script (refused if it changed since the scan)
-  mailtls.remediation.exo_script_files:
-    state: write
-    files:
-      - path: /opt/automation/mailbox-report.ps1
-        content: "{{ new_script | b64encode }}"
-        expected_sha256: "{{ found.candidates[0].sha256 }}"
-    backup_dir: /var/backups/exo-scripts
 '''
 
 RETURN = r'''

@@ -39,6 +39,7 @@ CATALOG = {
     'EXO028': ('not-rewritten', 'warning', 'Legacy connection not rewritten automatically'),
     'EXO029': ('scc-platform', 'note', 'Connect-IPPSSession (Security & Compliance) is not available in PowerShell 7 on Linux or macOS'),
     'EXO030': ('rewrite-parse-error', 'error', 'Script not rewritten: the script or the rewritten result does not parse'),
+    'EXO033': ('grammar-gap', 'note', 'Valid PowerShell the grammar does not understand; no Exchange connection in it, left as it was'),
     'EXO032': ('analysis-bound', 'warning', 'Not analysed: the file is past the size or time bound per file; review it by hand'),
     'EXO031': ('dangling-read', 'error', 'Script not rewritten: a read of something the rewrite removes has no V3 equivalent'),
 }

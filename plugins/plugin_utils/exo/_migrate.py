@@ -315,11 +315,21 @@ def migrate(text, path='', auth='keep_credential', options=None, budget=None):
                 'connections': base['connections'], 'parse_errors_after': [], 'legacy_remaining': base['legacy_remaining'],
                 'auth_limits': AUTH_LIMITS[auth]}
 
-    if analysis.parse_errors:
+    gaps = _gap_regions(analysis)
+    broken = [e for e in analysis.parse_errors if e['message'] != 'syntax error'] or \
+        [g for g in gaps if not _balanced(analysis.doc.norm[g[0]:g[1]])]
+    if broken:
         first = analysis.parse_errors[0]
         loc = {k: first[k] for k in ('line', 'column', 'end_line', 'end_column')}
         item = make('EXO030', loc, analysis.snippet(first['offset'], first['end_offset']), None, False,
                     'Script not rewritten: it does not parse (first error at line %d, column %d)' % (first['line'], first['column']))
+        return unchanged([item])
+    touching = [g for g in gaps if _LEGACY_TEXT.search(analysis.doc.norm[g[0]:g[1]])]
+    if touching:
+        first = analysis.loc(touching[0][0], touching[0][1])
+        item = make('EXO030', first, analysis.snippet(touching[0][0], touching[0][1]), None, False,
+                    'Script not rewritten: a region the PowerShell grammar does not understand (lines %d-%d) holds Exchange '
+                    'connection code' % (first['line'], first['end_line']))
         return unchanged([item])
 
     editor = _Editor(analysis)
@@ -390,6 +400,8 @@ def migrate(text, path='', auth='keep_credential', options=None, budget=None):
     blockers = []
     if editor.edits:
         blockers = _plan_reads(analysis, editor, done)
+    if editor.edits and gaps and not blockers:
+        blockers = _gap_conflicts(analysis, editor, gaps)
     if blockers:
         return unchanged(extra_notes(analysis, notes) + blockers)
     if editor.edits and options.get('add_requires', True) and not _has_requires(analysis):
@@ -414,7 +426,9 @@ def migrate(text, path='', auth='keep_credential', options=None, budget=None):
                     'Script not rewritten: the result would still read $%s (line %d of the result) after its definition was removed'
                     % (name, loc['line']))
         return unchanged(extra + [item])
-    if after.parse_errors:
+    if gaps and _same_gaps(analysis, after, gaps):
+        pass
+    elif after.parse_errors:
         first = after.parse_errors[0]
         loc = {'line': 1, 'column': 1, 'end_line': 1, 'end_column': 1}
         item = make('EXO030', loc, '', None, False,
@@ -428,6 +442,13 @@ def migrate(text, path='', auth='keep_credential', options=None, budget=None):
         item.update({'start_line': loc['line'], 'start_column': loc['column'], 'end_line': loc['end_line'], 'end_column': loc['end_column']})
         edits.append(item)
     findings = after.result()['findings']
+    for g_start, g_end in _gap_regions(after):
+        loc = after.loc(g_start, g_end)
+        item = make('EXO033', loc, after.snippet(g_start, g_end), None, False,
+                    'Lines %d-%d are valid PowerShell the grammar does not understand; they hold no Exchange connection and were '
+                    'left byte for byte while the rest was migrated' % (loc['line'], loc['end_line']))
+        item['offset'], item['end_offset'] = g_start, g_end
+        findings.append(item)
     for item in extra:
         shifted = _shift(item['offset'], applied)
         item.update(after.loc(shifted, shifted))
@@ -436,6 +457,92 @@ def migrate(text, path='', auth='keep_credential', options=None, budget=None):
     return {'text': new_text, 'changed': True, 'edits': edits, 'findings': findings,
             'connections': after.connection_dicts(), 'parse_errors_after': [], 'legacy_remaining': after.legacy_remaining(),
             'auth_limits': AUTH_LIMITS[auth]}
+
+
+_LEGACY_TEXT = re.compile(r'New-PSSession|Microsoft\.Exchange|UseRPSSession|Connect-EXOPSSession|New-ExoPSSession|Import-PSSession|'
+                          r'Remove-PSSession|Get-PSSession|powershell-liveid|CreateExoPSSession|ExoPowershellModule|'
+                          r'Connect-ExchangeOnline|Connect-IPPSSession|Disconnect-ExchangeOnline', re.I)
+
+
+def _gap_regions(analysis):
+    """The regions (start, end) the grammar rejected, merged; zero-width 'missing' marks widen to their line."""
+    spans = []
+    pos = analysis.doc.pos
+    for error in analysis.parse_errors:
+        start, end = error['offset'], error['end_offset']
+        if end <= start:
+            start, end = pos.line_start(start), pos.line_end(start)
+        spans.append((start, end))
+    spans.sort()
+    merged = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _balanced(text):
+    """Brackets of a rejected region pair up (outside quotes and comments): a grammar gap, not a broken script.
+
+    A missing token, or a region whose brackets do not pair up, is a script PowerShell would reject
+    too; only balanced regions are treated as gaps of the grammar.
+    """
+    pairs = {')': '(', '}': '{', ']': '['}
+    stack = []
+    quote = None
+    index = 0
+    while index < len(text):
+        ch = text[index]
+        if quote:
+            if ch == '`' and quote == '"':
+                index += 2
+                continue
+            if ch == quote:
+                quote = None
+        elif ch in '\'"':
+            quote = ch
+        elif ch == '#':
+            newline = text.find('\n', index)
+            index = len(text) if newline < 0 else newline
+            continue
+        elif ch in '({[':
+            stack.append(ch)
+        elif ch in pairs:
+            if not stack or stack.pop() != pairs[ch]:
+                return False
+        index += 1
+    return not stack and quote is None
+
+
+def _gap_conflicts(analysis, editor, gaps):
+    """Blocking findings when an edit or a removed name meets a region the grammar rejected."""
+    out = []
+    names = sorted(editor.removed_names)
+    name_re = re.compile(r'\$\{?(?:(?:global|script|local):)?(?:%s)\b' % '|'.join(re.escape(n) for n in names), re.I) if names else None
+    for g_start, g_end in gaps:
+        reason = None
+        if any(start < g_end and g_start < end or (start == end and g_start <= start <= g_end)
+               for start, end, _after, _rule in editor.edits):
+            reason = 'an edit would touch a region the PowerShell grammar does not understand'
+        elif name_re is not None and name_re.search(analysis.doc.norm[g_start:g_end]):
+            reason = 'a region the PowerShell grammar does not understand reads a variable the rewrite removes'
+        if reason:
+            loc = analysis.loc(g_start, g_end)
+            item = make('EXO030', loc, analysis.snippet(g_start, g_end), None, False,
+                        'Script not rewritten: %s (lines %d-%d)' % (reason, loc['line'], loc['end_line']))
+            item['offset'], item['end_offset'] = g_start, g_end
+            out.append(item)
+    return out
+
+
+def _same_gaps(before, after, gaps):
+    """True when the rewritten text has exactly the rejected regions of the original (same text), no new ones."""
+    later = _gap_regions(after)
+    if len(later) != len(gaps):
+        return False
+    return all(before.doc.norm[a:b] == after.doc.norm[c:d] for (a, b), (c, d) in zip(gaps, later))
 
 
 def extra_notes(analysis, notes):

@@ -444,7 +444,5 @@ def _error_count(root):
     return count
 
 
-
-
 def contains(outer, inner):
     return outer.start_byte <= inner.start_byte and inner.end_byte <= outer.end_byte

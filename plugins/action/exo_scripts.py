@@ -14,6 +14,7 @@ __metaclass__ = type
 import base64
 import binascii
 import os
+import re
 
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_text
@@ -109,6 +110,60 @@ def _json_safe(value):
     return to_text(value)
 
 
+_DOT_SOURCE = re.compile(r'(?:^|[;{(\s])[.&][ \t]+["\']?([^"\'\r\n;|)]+)', re.M)
+
+
+def _sourced_names(text):
+    """Base names (lower case) of the files a script dot-sources or calls with ``&``."""
+    out = set()
+    for match in _DOT_SOURCE.finditer(text or ''):
+        target = match.group(1).strip().replace('\\', '/')
+        if target:
+            out.add(target.rsplit('/', 1)[-1].lower())
+    return out
+
+
+def cross_file_reads(works):
+    """Def-use across dot-sourced files of one run: a migration is dropped when a file that shares its scope reads a
+    variable the migration removes.
+
+    Two files share a scope when one dot-sources (or calls) the other by file name. The files the
+    controller sees are the candidates of the run, so a reader that matched no prefilter pattern is
+    not seen; the engine's own check still covers every read inside the file.
+    """
+    by_name = {}
+    for work in works:
+        by_name.setdefault(os.path.basename(work.path).lower(), []).append(work)
+    for work in works:
+        names = getattr(work, 'removed_names', None)
+        if work.new_bytes is None or not names:
+            continue
+        partners = []
+        for other in works:
+            if other is work or other.text is None:
+                continue
+            if os.path.basename(work.path).lower() in _sourced_names(other.text) or \
+                    os.path.basename(other.path).lower() in _sourced_names(work.text):
+                partners.append(other)
+        pattern = re.compile(r'\$\{?(?:(?:global|script):)?(%s)\b(?!\s*=[^=])' % '|'.join(re.escape(n) for n in names), re.I)
+        for other in partners:
+            text = other.new_text if other.new_text is not None else other.text
+            match = pattern.search(text)
+            if match is None:
+                continue
+            line = text.count('\n', 0, match.start()) + 1
+            work.new_bytes = work.new_text = None
+            work.status = 'unchanged'
+            work.legacy_remaining = work.legacy_before
+            work.findings = list(work.findings_before) + [{
+                'path': work.path, 'line': 1, 'column': 1, 'end_line': 1, 'end_column': 1, 'id': 'EXO031', 'severity': 'error',
+                'rule': 'dangling-read', 'rewritable': False,
+                'message': 'Script not rewritten: %s (line %d) reads $%s, which this rewrite would remove; the files share a scope '
+                           'through dot-sourcing' % (other.path, line, match.group(1)),
+            }]
+            break
+
+
 class FileWork(object):
     """Everything the controller learns about one candidate file."""
 
@@ -128,6 +183,7 @@ class FileWork(object):
         self.edits = 0
         self.parse_errors = []
         self.status = 'scanned'
+        self.removed_names = []
         self.write_result = None
 
     def summary(self):
@@ -192,6 +248,8 @@ class ActionModule(ActionBase):
             if work.data is not None:
                 self._analyse(work, args, warnings)
             works.append(work)
+        if args['mode'] == 'migrate':
+            cross_file_reads(works)
 
         to_write = [w for w in works if w.new_bytes is not None]
         refused = []
@@ -386,6 +444,7 @@ class ActionModule(ActionBase):
             warnings.append('%s: checking the rewritten script failed, file left alone (%s)' % (work.path, to_text(exc)))
             return
         work.edits = len(migrated.get('edits') or [])
+        work.removed_names = migrated.get('removed_names') or []
         work.new_text = migrated['text']
         work.new_bytes = new_bytes
         work.legacy_in_result = int(after.get('legacy_remaining') or 0)

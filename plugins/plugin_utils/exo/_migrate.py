@@ -456,7 +456,7 @@ def migrate(text, path='', auth='keep_credential', options=None, budget=None):
     findings.sort(key=lambda f: (f['line'], f['column'], f['id']))
     return {'text': new_text, 'changed': True, 'edits': edits, 'findings': findings,
             'connections': after.connection_dicts(), 'parse_errors_after': [], 'legacy_remaining': after.legacy_remaining(),
-            'auth_limits': AUTH_LIMITS[auth]}
+            'auth_limits': AUTH_LIMITS[auth], 'removed_names': sorted(editor.removed_names)}
 
 
 _LEGACY_TEXT = re.compile(r'New-PSSession|Microsoft\.Exchange|UseRPSSession|Connect-EXOPSSession|New-ExoPSSession|Import-PSSession|'

@@ -491,3 +491,23 @@ def test_documented_options_match_the_action_spec():
     for name, spec in action_mod.ARGUMENT_SPEC.items():
         for key in ('type', 'default', 'choices', 'elements'):
             assert doc[name].get(key) == spec.get(key), (name, key)
+
+
+def test_dot_sourced_reader_of_a_removed_session_keeps_the_defining_file(monkeypatch, tmp_path):
+    """Def-use across files: report.ps1 dot-sources connect.ps1 and passes its session to Invoke-Command."""
+    from ansible_collections.mailtls.remediation.plugins.plugin_utils import exo as real_engine
+    root = tmp_path / 'scripts'
+    root.mkdir()
+    connect = ('$global:EXOSession = New-PSSession -ConfigurationName Microsoft.Exchange '
+               '-ConnectionUri https://outlook.office365.com/powershell-liveid/ -Credential $c -Authentication Basic -AllowRedirection\n'
+               'Import-PSSession $global:EXOSession | Out-Null\n')
+    (root / 'connect.ps1').write_text(connect)
+    (root / 'report.ps1').write_text('. "$PSScriptRoot\\connect.ps1"\nInvoke-Command -Session $EXOSession -ScriptBlock { Get-Mailbox }\n')
+    (root / 'alone.ps1').write_text(connect.replace('EXOSession', 'Other'))
+    h = Harness(monkeypatch, engine=real_engine)
+    res = h.run({'mode': 'migrate', 'paths': [str(root)]})
+    assert (root / 'connect.ps1').read_text() == connect
+    assert 'Connect-ExchangeOnline' in (root / 'alone.ps1').read_text()
+    blocked = [f for f in res['findings'] if f['id'] == 'EXO031' and f['path'].endswith('connect.ps1')]
+    assert blocked and 'report.ps1' in blocked[0]['message'] and '$EXOSession' in blocked[0]['message']
+    assert res['auth_limits'] and 'MFA' in res['auth_limits']

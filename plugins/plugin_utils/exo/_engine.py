@@ -6,7 +6,7 @@
 import bisect
 import re
 
-from ._ast import Budget, Command, Doc, Overrun, canonical_param, contains, only_variable, unwrap, var_name
+from ._ast import Command, Doc, canonical_param, contains, only_variable, unwrap, var_name
 from ._catalog import make
 from ._values import UNKNOWN, Values, flatten, pieces, walk
 

@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Action plugin behind ``mailtls.remediation.exo_scripts``.
 
-The host does the cheap work (walk, prefilter, hash, atomic write) through the
-``exo_script_files`` helper (Python on Linux, PowerShell on Windows); the controller does
+The host does the cheap work (walk, prefilter, hash, atomic write) through the internal
+``exo_script_files`` helper in plugin_utils/exo_target (Python on Linux, PowerShell on Windows); the controller does
 the expensive work (parse, find, rewrite) with the exo engine. One helper call scans, one
 helper call writes every changed file, whatever the number of files.
 """
@@ -14,13 +14,14 @@ __metaclass__ = type
 import base64
 import binascii
 import os
+import re
 
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 from ansible_collections.mailtls.remediation.plugins.plugin_utils._dispatch import execute_platform_module
 
-from ansible_collections.mailtls.remediation.plugins.modules import exo_script_files as local_files
+from ansible_collections.mailtls.remediation.plugins.plugin_utils.exo_target import exo_script_files as local_files
 from ansible_collections.mailtls.remediation.plugins.plugin_utils import exo_report
 
 try:
@@ -30,7 +31,10 @@ except ImportError as import_error:  # reported when the action runs
     exo_engine = None
     ENGINE_IMPORT_ERROR = import_error
 
-HELPER = 'mailtls.remediation.exo_script_files'
+# The target-side helper is internal: it lives in plugin_utils/exo_target (not a public module, not
+# listed by ansible-doc) and this action adds that folder to the module search path for its calls.
+HELPER = 'ansible.legacy.exo_script_files'
+HELPER_DIR = os.path.dirname(os.path.abspath(local_files.__file__))
 TOOL_VERSION = '0.1.0'
 AUTH_CHOICES = ['keep_credential', 'interactive', 'certificate', 'managed_identity']
 FINDING_KEYS = ('line', 'column', 'end_line', 'end_column', 'id', 'severity', 'message', 'rewritable', 'rule')
@@ -106,6 +110,60 @@ def _json_safe(value):
     return to_text(value)
 
 
+_DOT_SOURCE = re.compile(r'(?:^|[;{(\s])[.&][ \t]+["\']?([^"\'\r\n;|)]+)', re.M)
+
+
+def _sourced_names(text):
+    """Base names (lower case) of the files a script dot-sources or calls with ``&``."""
+    out = set()
+    for match in _DOT_SOURCE.finditer(text or ''):
+        target = match.group(1).strip().replace('\\', '/')
+        if target:
+            out.add(target.rsplit('/', 1)[-1].lower())
+    return out
+
+
+def cross_file_reads(works):
+    """Def-use across dot-sourced files of one run: a migration is dropped when a file that shares its scope reads a
+    variable the migration removes.
+
+    Two files share a scope when one dot-sources (or calls) the other by file name. The files the
+    controller sees are the candidates of the run, so a reader that matched no prefilter pattern is
+    not seen; the engine's own check still covers every read inside the file.
+    """
+    by_name = {}
+    for work in works:
+        by_name.setdefault(os.path.basename(work.path).lower(), []).append(work)
+    for work in works:
+        names = getattr(work, 'removed_names', None)
+        if work.new_bytes is None or not names:
+            continue
+        partners = []
+        for other in works:
+            if other is work or other.text is None:
+                continue
+            if os.path.basename(work.path).lower() in _sourced_names(other.text) or \
+                    os.path.basename(other.path).lower() in _sourced_names(work.text):
+                partners.append(other)
+        pattern = re.compile(r'\$\{?(?:(?:global|script):)?(%s)\b(?!\s*=[^=])' % '|'.join(re.escape(n) for n in names), re.I)
+        for other in partners:
+            text = other.new_text if other.new_text is not None else other.text
+            match = pattern.search(text)
+            if match is None:
+                continue
+            line = text.count('\n', 0, match.start()) + 1
+            work.new_bytes = work.new_text = None
+            work.status = 'unchanged'
+            work.legacy_remaining = work.legacy_before
+            work.findings = list(work.findings_before) + [{
+                'path': work.path, 'line': 1, 'column': 1, 'end_line': 1, 'end_column': 1, 'id': 'EXO031', 'severity': 'error',
+                'rule': 'dangling-read', 'rewritable': False,
+                'message': 'Script not rewritten: %s (line %d) reads $%s, which this rewrite would remove; the files share a scope '
+                           'through dot-sourcing' % (other.path, line, match.group(1)),
+            }]
+            break
+
+
 class FileWork(object):
     """Everything the controller learns about one candidate file."""
 
@@ -125,6 +183,7 @@ class FileWork(object):
         self.edits = 0
         self.parse_errors = []
         self.status = 'scanned'
+        self.removed_names = []
         self.write_result = None
 
     def summary(self):
@@ -161,6 +220,11 @@ class ActionModule(ActionBase):
         dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC, required_if=REQUIRED_IF)
         if exo_engine is None:
             raise AnsibleActionFail('the Exchange Online script engine (plugin_utils/exo) cannot be imported: %s' % ENGINE_IMPORT_ERROR)
+        if args['write'] == 'side_by_side':
+            suffix_problem = local_files.suffix_error(args['side_by_side_suffix'])
+            if suffix_problem:
+                result.update(failed=True, msg=suffix_problem)
+                return result
         check_mode = bool(self._task.check_mode)
         want_diff = bool(self._task.diff)
         warnings = []
@@ -184,6 +248,8 @@ class ActionModule(ActionBase):
             if work.data is not None:
                 self._analyse(work, args, warnings)
             works.append(work)
+        if args['mode'] == 'migrate':
+            cross_file_reads(works)
 
         to_write = [w for w in works if w.new_bytes is not None]
         refused = []
@@ -231,6 +297,8 @@ class ActionModule(ActionBase):
             parse_errors=parse_errors,
             skipped_files=scan_result.get('skipped_files', []),
         )
+        if args['mode'] == 'migrate':
+            result['auth_limits'] = getattr(exo_engine, 'AUTH_LIMITS', {}).get(args['auth'])
         if want_diff and changed_works:
             result['diff'] = [{
                 'before_header': w.path,
@@ -293,7 +361,7 @@ class ActionModule(ActionBase):
         module_args = dict(scan_args, state='scan', include_content=True)
         if args['paths']:
             module_args['paths'] = args['paths']
-        return execute_platform_module(self, HELPER, module_args, task_vars)
+        return self._run_helper(module_args, task_vars)
 
     def _write(self, args, works, task_vars):
         files = [{
@@ -318,6 +386,11 @@ class ActionModule(ActionBase):
         )
         if write_args['backup_dir']:
             module_args['backup_dir'] = write_args['backup_dir']
+        return self._run_helper(module_args, task_vars)
+
+    def _run_helper(self, module_args, task_vars):
+        """Run the internal helper on the host (its folder joins the module search path of this worker)."""
+        self._shared_loader_obj.module_loader.add_directory(HELPER_DIR)
         return execute_platform_module(self, HELPER, module_args, task_vars)
 
     def _analyse(self, work, args, warnings):
@@ -371,6 +444,7 @@ class ActionModule(ActionBase):
             warnings.append('%s: checking the rewritten script failed, file left alone (%s)' % (work.path, to_text(exc)))
             return
         work.edits = len(migrated.get('edits') or [])
+        work.removed_names = migrated.get('removed_names') or []
         work.new_text = migrated['text']
         work.new_bytes = new_bytes
         work.legacy_in_result = int(after.get('legacy_remaining') or 0)

@@ -26,7 +26,9 @@ options:
     description:
       - Also consider files without an extension whose first line is a C(pwsh) or C(powershell) shebang,
         a C(#Requires) statement, a C(param(...)) block, C([CmdletBinding()]) or the start of a block
-        comment (V(<#)).
+        comment (V(<#)), or whose first 4 KiB hold at least two lines that start like PowerShell (an
+        assignment to a C($variable), a Verb-Noun cmdlet call, a C(function) definition) and no shebang
+        of another interpreter.
     type: bool
     default: true
   max_file_size:

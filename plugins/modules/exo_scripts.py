@@ -15,8 +15,8 @@ description:
     (C(New-PSSession) to a C(powershell-liveid) endpoint, the V1 C(Connect-EXOPSSession) module,
     C(-UseRPSSession)), which Microsoft switched off in October 2023, and with O(mode=migrate) rewrites them
     to C(Connect-ExchangeOnline) / C(Connect-IPPSSession) of the ExchangeOnlineManagement V3 module.
-  - The work is split. On each host a small helper (M(mailtls.remediation.exo_script_files), Python on Linux and
-    PowerShell on Windows) walks O(paths), prefilters cheaply and returns only candidate files with their
+  - The work is split. On each host a small internal helper (Python on Linux and
+    PowerShell on Windows, not a module to call directly) walks O(paths), prefilters cheaply and returns only candidate files with their
     SHA-256. The controller parses and rewrites them. The new content goes back in one call and is written
     only if the file's SHA-256 is still the one seen at scan time; the write is atomic, keeps owner and mode
     (and the ACL on Windows) and leaves a backup.
@@ -166,13 +166,12 @@ attributes:
   platform:
     support: full
     description:
-      - Runs against Linux and Windows hosts (the host-side helper M(mailtls.remediation.exo_script_files) has both
-        implementations), or on the controller's own files with O(on_controller=true).
+      - Runs against Linux and Windows hosts (the internal host-side helper has both implementations), or on the
+        controller's own files with O(on_controller=true).
     platforms: [posix, windows]
 requirements:
   - Controller - the Python packages C(tree-sitter) 0.22 or newer and C(tree-sitter-pwsh) (the PowerShell grammar).
 seealso:
-  - module: mailtls.remediation.exo_script_files
   - module: mailtls.remediation.exo_module
   - name: Connect to Exchange Online PowerShell
     description: Microsoft's description of the V3 module's connection options.
@@ -345,6 +344,13 @@ legacy_remaining:
   returned: always
   type: int
   sample: 0
+auth_limits:
+  description:
+    - What the chosen O(auth) mode cannot do, in particular the MFA limit of O(auth=keep_credential)
+      (C(-Credential) is a resource owner password credentials sign-in, which fails for accounts that must use MFA).
+  returned: when O(mode=migrate)
+  type: str
+  sample: "-Credential signs in with the OAuth resource owner password credentials (ROPC) grant: it fails for accounts that must use MFA, ..."
 parse_errors:
   description: Files the engine could not parse or rewrite safely, with the errors.
   returned: always

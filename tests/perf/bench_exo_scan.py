@@ -12,9 +12,16 @@ legacy Exchange Online scripts, then times:
 
 Each side runs once to warm the page cache, then ``--repeat`` times; the median is reported.
 Prints the ratio ours/grep and peak memory (tracemalloc peak of the scan, and the process's
-maximum resident set size). Nothing is asserted.
+maximum resident set size).
+
+Then adversarial single files go through the engine (scan and migrate): 1,000 to 20,000 nested
+``{`` (script blocks, if blocks, hashtables, an unclosed run) and 1,000 to 8,000 ``New-PSSession``
+lines (distinct and reused variable names). Each row prints the time and the growth ratio against
+the previous size: with a linear analysis the ratio follows the size ratio (2.0 here), a quadratic one
+would give 4.0. Nothing is asserted.
 
     .venv/bin/python tests/perf/bench_exo_scan.py [--files 20000] [--megabytes 100] [--legacy 36] [--repeat 3] [--keep]
+    .venv/bin/python tests/perf/bench_exo_scan.py --adversarial-only
 """
 from __future__ import absolute_import, division, print_function
 
@@ -36,7 +43,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, os.path.join(REPO, 'tests'))
 from harness.collection_root import COLLECTIONS_ROOT  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
 
-from ansible_collections.mailtls.remediation.plugins.modules import exo_script_files as walker  # noqa: E402
+from ansible_collections.mailtls.remediation.plugins.plugin_utils.exo_target import exo_script_files as walker  # noqa: E402
 from ansible_collections.mailtls.remediation.plugins.plugin_utils import exo as engine  # noqa: E402
 
 LEGACY_TEMPLATES = [
@@ -151,6 +158,38 @@ def timed(func, repeat):
     return statistics.median(times), value
 
 
+SESSION_LINE = ("$s{i} = New-PSSession -ConfigurationName Microsoft.Exchange -ConnectionUri "
+                "https://outlook.office365.com/powershell-liveid/ -Credential $c -Authentication Basic -AllowRedirection\n"
+                "Import-PSSession $s{i} -DisableNameChecking\n")
+ADVERSARIAL = (
+    ('nested & { } blocks', (1000, 2000, 4000, 8000, 16000, 20000), lambda n: '& {\n' * n + 'Get-Mailbox\n' + '}\n' * n),
+    ('nested if blocks', (1000, 2000, 4000, 8000, 16000, 20000), lambda n: 'if ($a) {\n' * n + 'Get-Mailbox\n' + '}\n' * n),
+    ('nested hashtables', (1000, 2000, 4000, 8000, 16000, 20000), lambda n: '$x = ' + '@{ a = ' * n + '1' + ' }' * n + '\n'),
+    ('unclosed {', (1000, 2000, 4000, 8000, 16000, 20000), lambda n: '{' * n),
+    ('New-PSSession lines, distinct names', (1000, 2000, 4000, 8000),
+     lambda n: ''.join(SESSION_LINE.format(i=i) for i in range(n))),
+    ('New-PSSession lines, one name', (1000, 2000, 4000, 8000), lambda n: SESSION_LINE.format(i='') * n),
+)
+
+
+def adversarial():
+    """Time scan + migrate of each adversarial file; print the growth ratio between sizes."""
+    print('adversarial files (scan + migrate of one file; growth = time ratio to the previous size)')
+    for label, sizes, build in ADVERSARIAL:
+        previous = None
+        for size in sizes:
+            text = build(size)
+            start = time.perf_counter()
+            scanned = engine.scan(text)
+            migrated = engine.migrate(text)
+            took = time.perf_counter() - start
+            bounded = any(f['id'] == 'EXO032' for f in scanned['findings'] + migrated['findings'])
+            growth = ('%.2f (size x%.1f)' % (took / previous[1], size / float(previous[0]))) if previous else '-'
+            print('  %-38s n=%-6d %8.3f s  growth %-18s %s' % (label, size, took, growth, 'EXO032 (bound)' if bounded else ''))
+            sys.stdout.flush()
+            previous = (size, took)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n', 1)[0])
     parser.add_argument('--files', type=int, default=20000)
@@ -158,7 +197,11 @@ def main():
     parser.add_argument('--legacy', type=int, default=36)
     parser.add_argument('--repeat', type=int, default=3)
     parser.add_argument('--keep', action='store_true', help='keep the generated tree')
+    parser.add_argument('--adversarial-only', action='store_true', help='only the adversarial single files')
     opts = parser.parse_args()
+    if opts.adversarial_only:
+        adversarial()
+        return
 
     root = tempfile.mkdtemp(prefix='exo-bench-')
     try:
@@ -190,6 +233,7 @@ def main():
             print('kept %s' % root)
         else:
             shutil.rmtree(root, ignore_errors=True)
+    adversarial()
 
 
 if __name__ == '__main__':

@@ -96,13 +96,26 @@ def test_shared_blocks_come_from_fragments(module_docs):
         doc = module_docs['mailtls.remediation.%s' % name]['doc']
         assert doc['options']['min_protocol']['choices'] == ['TLSv1.2', 'TLSv1.3']
         assert set(doc['options']['backup_files']['suboptions']) == {'path', 'backup'}
-    for name in ('tls_facts', 'system_tls', 'tls_probe', 'exo_module', 'exo_script_files'):
+    for name in ('tls_facts', 'system_tls', 'tls_probe', 'exo_module'):
         doc = module_docs['mailtls.remediation.%s' % name]['doc']
         assert doc['attributes']['platform']['platforms'] == ['posix', 'windows']
         assert any('PowerShell 5.1' in r for r in doc['requirements'])
     sources = ''.join(open(p).read() for p in glob.glob(os.path.join(REPO, 'plugins', 'modules', '*.py')))
     assert sources.count('choices: [TLSv1.2, TLSv1.3]') == 0
     assert sources.count('default: /etc/gnutls/config') == 0
+
+
+def test_internal_exo_helper_is_not_a_public_module():
+    """ansible-doc -l lists exo_scripts, but not the host-side helper it runs (plugin_utils/exo_target)."""
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS_ROOT, ANSIBLE_NOCOLOR='1',
+               ANSIBLE_HOME=os.path.join(REPO, 'build', 'home', '.ansible'))
+    proc = subprocess.run([os.path.join(BIN, 'ansible-doc'), '-l', '-t', 'module', 'mailtls.remediation'],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, check=False, timeout=120)
+    assert proc.returncode == 0, proc.stderr.decode('utf-8', 'replace')
+    listed = [line.split()[0] for line in proc.stdout.decode().splitlines() if line.strip()]
+    assert 'mailtls.remediation.exo_scripts' in listed
+    assert not [name for name in listed if 'exo_script_files' in name]
+    assert os.path.isfile(os.path.join(REPO, 'plugins', 'plugin_utils', 'exo_target', 'exo_script_files.py'))
 
 
 def test_controller_requirements_are_named(module_docs, filter_docs):

@@ -19,14 +19,16 @@ The rules are described in docs/exo-migration-rules.md.
 
 import re
 
-from ._catalog import CATALOG
+from ._ast import Budget, Overrun
+from ._catalog import CATALOG, make
 from ._engine import AUTH_MODES, REQUIRES_LINE, Analysis
+from ._migrate import AUTH_LIMITS
 from ._migrate import migrate as _run_migrate
 from ._text import decode_script, encode_script, normalise
 
 ENGINE_VERSION = '1.0.0'
 
-__all__ = ['AUTH_MODES', 'CATALOG', 'ENGINE_VERSION', 'REQUIRES_LINE', 'decode_script', 'encode_script', 'migrate',
+__all__ = ['AUTH_LIMITS', 'AUTH_MODES', 'CATALOG', 'ENGINE_VERSION', 'LIMITS', 'REQUIRES_LINE', 'decode_script', 'encode_script', 'migrate',
            'normalise', 'prefilter_match', 'prefilter_patterns', 'scan']
 
 _DASH = '[-\\u2013\\u2014\\u2015]'
@@ -52,6 +54,9 @@ _PREFILTER = (
     'CreateExoPSSession',
     'ExoPowershellModule',
     'DelegatedOrg=',
+    'pod\\d+psh\\.outlook\\.com',
+    'winrm/config/client/auth',
+    'Invoke' + _DASH + 'Command\\b[^\\r\\n]*' + _DASH + 'Session\\b',
 )
 
 
@@ -73,23 +78,67 @@ def prefilter_match(data):
     return _PREFILTER_RE.search(data) is not None
 
 
-def scan(text, path=''):
+# Per-file bounds: beyond them a file gets finding EXO032 instead of an analysis (never a stall).
+LIMITS = {'max_chars': 4 * 1024 * 1024, 'max_seconds': 20.0}
+
+
+def _limits(limits):
+    out = dict(LIMITS)
+    out.update({k: v for k, v in (limits or {}).items() if v is not None})
+    return out
+
+
+def _bounded(text, path, message):
+    """The result for a file that was not analysed: one finding, and fail closed when it looks legacy."""
+    item = make('EXO032', {'line': 1, 'column': 1, 'end_line': 1, 'end_column': 1}, '', None, False, message)
+    item['offset'] = item['end_offset'] = 0
+    return {'path': path or '', 'findings': [item], 'connections': [], 'parse_errors': [],
+            'legacy_remaining': 1 if prefilter_match(text) else 0}
+
+
+def _size_problem(text, limit):
+    if limit['max_chars'] and len(text) > limit['max_chars']:
+        return 'Not analysed: %d characters is more than the bound of %d per file' % (len(text), limit['max_chars'])
+    return None
+
+
+def scan(text, path='', limits=None):
     """Find legacy Exchange Online / Security & Compliance connections and related patterns in ``text``.
 
-    Returns ``{'path', 'findings', 'connections', 'parse_errors', 'legacy_remaining'}``.
+    Returns ``{'path', 'findings', 'connections', 'parse_errors', 'legacy_remaining'}``. ``limits``
+    (``max_chars``, ``max_seconds``; defaults in ``LIMITS``) bound the work per file: past them the
+    result holds finding EXO032 and, when the text matches the prefilter, ``legacy_remaining`` 1.
     """
-    return Analysis(text, path).result()
+    limit = _limits(limits)
+    problem = _size_problem(text, limit)
+    if problem:
+        return _bounded(text, path, problem)
+    try:
+        return Analysis(text, path, Budget(limit['max_seconds'])).result()
+    except Overrun as exc:
+        return _bounded(text, path, 'Not analysed: %s (bound per file)' % exc)
 
 
-def migrate(text, path='', auth='keep_credential', options=None):
+def migrate(text, path='', auth='keep_credential', options=None, limits=None):
     """Rewrite legacy RPS usage in ``text`` to the ExchangeOnlineManagement V3 module.
 
     ``auth``: keep_credential, interactive, certificate or managed_identity. ``options``: app_id,
     organization, certificate_thumbprint, certificate_file_path, certificate_password_variable,
     platform (windows or linux), managed_identity_account_id, add_requires (default True),
-    show_banner (default False: generated connects get -ShowBanner:$false).
+    show_banner (default False: generated connects get -ShowBanner:$false). ``limits`` as for scan().
 
     Returns ``{'text', 'changed', 'edits', 'findings', 'connections', 'parse_errors_after',
-    'legacy_remaining'}``; ``text`` is the very object passed in when nothing changes.
+    'legacy_remaining', 'auth_limits'}``; ``text`` is the very object passed in when nothing changes.
     """
-    return _run_migrate(text, path, auth, options)
+    limit = _limits(limits)
+    problem = _size_problem(text, limit)
+    try:
+        if not problem:
+            return _run_migrate(text, path, auth, options, Budget(limit['max_seconds']))
+    except Overrun as exc:
+        problem = 'Not analysed: %s (bound per file)' % exc
+    if auth not in AUTH_MODES:
+        raise ValueError('auth must be one of %s' % ', '.join(AUTH_MODES))
+    bounded = _bounded(text, path, problem)
+    return {'text': text, 'changed': False, 'edits': [], 'findings': bounded['findings'], 'connections': [],
+            'parse_errors_after': [], 'legacy_remaining': bounded['legacy_remaining'], 'auth_limits': AUTH_LIMITS[auth]}

@@ -8,6 +8,7 @@ range is mapped back to character offsets of the original text.
 """
 
 import re
+import time
 from array import array
 
 from ._text import Positions, normalise
@@ -129,7 +130,12 @@ class Command(object):
         for child in node.children:
             if child.type == 'command_invocation_operator':
                 self.invocation = doc.nsrc(child).strip()
-        raw = doc.nsrc(name_node) if name_node is not None else ''
+        raw = ''
+        if name_node is not None:
+            start, end = doc.span(name_node)
+            # a command_name_expr can be a whole script block (& { ... }): a name is never that long, and
+            # copying it for every nested block would make the analysis quadratic
+            raw = doc.norm[start:min(end, start + 256)]
         self.raw_name = raw
         self.qualifier = ''
         bare = raw
@@ -234,10 +240,29 @@ def unwrap(node):
     return node
 
 
+class Overrun(Exception):
+    """The analysis of one file went past its time bound."""
+
+
+class Budget(object):
+    """A per-file time bound, checked every few hundred steps of every loop over the tree."""
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+        self.deadline = time.monotonic() + seconds if seconds else None
+        self.count = 0
+
+    def tick(self):
+        self.count += 1
+        if self.deadline is not None and not self.count & 255 and time.monotonic() > self.deadline:
+            raise Overrun('analysis took longer than %s s' % self.seconds)
+
+
 class Doc(object):
     """The original text, its normalised copy, the syntax tree and position helpers."""
 
-    def __init__(self, text):
+    def __init__(self, text, budget=None):
+        self.budget = budget or Budget(None)
         self.text = text
         self.norm = normalise(text)
         self.data = self.norm.encode('utf-8', 'surrogatepass')
@@ -260,6 +285,8 @@ class Doc(object):
             table[b] = len(self.norm)
             self._b2c = table
         self._all = None
+        self._parents = None
+        self._by_type = None
 
     def _relaxed_parse(self):
         """Parse again with grammar gaps papered over; keep that tree when it has fewer errors.
@@ -299,19 +326,74 @@ class Doc(object):
         return {'line': line, 'column': col, 'end_line': end_line, 'end_column': end_col}
 
     def nodes(self):
-        """All nodes in document order (cached)."""
+        """All nodes in document order (cached), with a parent table built on the same walk.
+
+        ``Node.parent`` in tree-sitter walks down from the root on every call (cost grows with the
+        depth), so the engine asks ``parent()`` instead: one iterative walk, constant-time look-ups.
+        """
         if self._all is None:
             out = []
+            parents = {}
+            functions = {}
             stack = [self.root]
+            tick = self.budget.tick
             while stack:
                 node = stack.pop()
+                tick()
                 out.append(node)
-                stack.extend(reversed(node.children))
+                children = node.children
+                owner = node if node.type == 'function_statement' else functions.get(node.id)
+                for child in children:
+                    parents[child.id] = node
+                    if owner is not None:
+                        functions[child.id] = owner
+                stack.extend(reversed(children))
             self._all = out
+            self._parents = parents
+            self._functions = functions
         return self._all
 
+    def parent(self, node):
+        if self._parents is None:
+            self.nodes()
+        return self._parents.get(node.id)
+
+    def function_of(self, node):
+        """The innermost function or filter definition around ``node`` (None at script level)."""
+        if self._parents is None:
+            self.nodes()
+        return self._functions.get(node.id)
+
+    def statement_of(self, node):
+        """The statement (child of a statement list or of the program) that contains ``node``."""
+        parent = self.parent(node)
+        while parent is not None and parent.type not in ('statement_list', 'program'):
+            node = parent
+            parent = self.parent(node)
+        return node
+
+    def enclosing(self, node, *types):
+        node = self.parent(node)
+        while node is not None:
+            if node.type in types:
+                return node
+            node = self.parent(node)
+        return None
+
     def of_type(self, *types):
-        return [n for n in self.nodes() if n.type in types]
+        """Nodes of the given types in document order (one index built on first use)."""
+        if self._by_type is None:
+            index = {}
+            for position, node in enumerate(self.nodes()):
+                index.setdefault(node.type, []).append((position, node))
+            self._by_type = index
+        if len(types) == 1:
+            return [n for _p, n in self._by_type.get(types[0], [])]
+        merged = []
+        for kind in types:
+            merged.extend(self._by_type.get(kind, []))
+        merged.sort(key=lambda item: item[0])
+        return [n for _p, n in merged]
 
     def errors(self):
         out = []
@@ -360,22 +442,6 @@ def _error_count(root):
             count += 1
         stack.extend(node.children)
     return count
-
-
-def statement_of(node):
-    """The statement (child of a statement list or of the program) that contains ``node``."""
-    while node.parent is not None and node.parent.type not in ('statement_list', 'program'):
-        node = node.parent
-    return node
-
-
-def enclosing(node, *types):
-    node = node.parent
-    while node is not None:
-        if node.type in types:
-            return node
-        node = node.parent
-    return None
 
 
 def contains(outer, inner):

@@ -20,13 +20,13 @@ CATALOG = {
     'EXO013': ('invoke-command-session', 'warning', 'Invoke-Command -Session does not work with V3 REST connections; run the cmdlets directly '
                '(or use -Prefix per connection)'),
     'EXO014': ('session-state-check', 'warning', 'Checks PSSession state; Get-PSSession does not list V3 REST connections, use Get-ConnectionInformation'),
-    'EXO015': ('credential-reuse', 'warning', 'Credential used again after connecting; Connect-ExchangeOnline -Credential empties the password of the '
-               'credential object after use'),
+    'EXO015': ('credential-reuse', 'warning', 'Credential used again after a connect took it; the migrated connect passes a copy of the '
+               'credential, so later uses keep the password'),
     'EXO016': ('winrm-basic', 'warning', 'Enables WinRM Basic authentication, which only the retired Remote PowerShell needed'),
     'EXO017': ('proxy-session-option', 'warning', 'PSSession proxy options are ignored by V3 REST connections; configure the proxy at system level'),
     'EXO018': ('v3-output-change', 'note', 'Behaviour or output differs under the V3 module (REST); review this line'),
-    'EXO019': ('credential-auth', 'warning', '-Credential (ROPC) fails for accounts with MFA or Conditional Access, and V3 empties the credential '
-               'object after use; prefer interactive, certificate or managed identity authentication'),
+    'EXO019': ('credential-auth', 'warning', '-Credential is a resource owner password (ROPC) sign-in: it fails for accounts that must use MFA, '
+               'for federated accounts and under Conditional Access; prefer interactive, certificate or managed identity authentication'),
     'EXO020': ('plaintext-password', 'error', 'Password literal in the script (ConvertTo-SecureString -AsPlainText); the value is not reported, '
                'store the secret outside the script'),
     'EXO021': ('parse-error', 'warning', 'Legacy Exchange code inside a region that does not parse; reported, never rewritten'),
@@ -39,6 +39,9 @@ CATALOG = {
     'EXO028': ('not-rewritten', 'warning', 'Legacy connection not rewritten automatically'),
     'EXO029': ('scc-platform', 'note', 'Connect-IPPSSession (Security & Compliance) is not available in PowerShell 7 on Linux or macOS'),
     'EXO030': ('rewrite-parse-error', 'error', 'Script not rewritten: the script or the rewritten result does not parse'),
+    'EXO033': ('grammar-gap', 'note', 'Valid PowerShell the grammar does not understand; no Exchange connection in it, left as it was'),
+    'EXO032': ('analysis-bound', 'warning', 'Not analysed: the file is past the size or time bound per file; review it by hand'),
+    'EXO031': ('dangling-read', 'error', 'Script not rewritten: a read of something the rewrite removes has no V3 equivalent'),
 }
 
 

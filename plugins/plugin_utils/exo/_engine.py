@@ -3,9 +3,10 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """PRIVATE: analysis and rewrite of Exchange Online Remote PowerShell usage (the EXO script engine)."""
 
+import bisect
 import re
 
-from ._ast import Command, Doc, canonical_param, contains, enclosing, only_variable, statement_of, unwrap, var_name
+from ._ast import Command, Doc, canonical_param, contains, only_variable, unwrap, var_name
 from ._catalog import make
 from ._values import UNKNOWN, Values, flatten, pieces, walk
 
@@ -43,6 +44,7 @@ SCC_HOSTS = {
     'ps.compliance.protection.outlook.de': ('https://ps.compliance.protection.outlook.de/powershell-liveid/',
                                             'https://login.microsoftonline.de/common'),
 }
+POD_HOST = re.compile(r'^pod\d+psh\.outlook\.com$')
 OTHER_HOST = re.compile(r'(^|\.)(online\.lync\.com|lync\.com|teams\.microsoft\.com|skypeforbusiness\.com)$')
 ENV_BY_NAME = {
     'o365default': None, 'o365usgovgcchigh': 'O365USGovGCCHigh', 'o365usgovdod': 'O365USGovDoD',
@@ -58,6 +60,16 @@ _LEGACY_MARKERS = re.compile(r'New-PSSession|Microsoft\.Exchange|UseRPSSession|C
                              r'powershell-liveid|CreateExoPSSession|ExoPowershellModule', re.I)
 _STRING_MARKERS = re.compile(r'-UseRPSSession|Connect-EXOPSSession|New-ExoPSSession|ConfigurationName\W{1,3}Microsoft\.Exchange', re.I)
 _EXCHANGE_FILTER = re.compile(r'microsoft\.exchange|outlook|office365|compliance|protection|exchangeonline|apps\.mil', re.I)
+# cmdlets documented to empty the password of a PSCredential passed to -Credential
+_PASSWORD_EATERS = ('connect-azuread', 'connect-azaccount', 'login-azaccount', 'add-azaccount', 'login-azurermaccount')
+_EXO_CMDLETS = re.compile(r'\b(?:Get|Set|New|Remove|Add|Enable|Disable|Search|Start|Export)-(?:EXO\w*|Mailbox\w*|DistributionGroup\w*|'
+                          r'Recipient\w*|MailUser|MailContact|UnifiedGroup\w*|TransportRule|MessageTrace\w*|InboundConnector|'
+                          r'OutboundConnector|AcceptedDomain|OrganizationConfig|CASMailbox|Compliance\w*|Retention\w*|DlpCompliance\w*|'
+                          r'MobileDevice\w*|CalendarProcessing|InboxRule|AdminAuditLog\w*|UnifiedAuditLog\w*)\b', re.I)
+_WINRM_CARRIERS = ('winrm', 'winrm.cmd', 'winrm.vbs', 'cmd', 'cmd.exe', 'start-process', 'invoke-expression', 'iex', 'saps', 'start')
+_WINRM_BASIC = re.compile(r'winrm/config/client/auth\b.*basic\W{0,6}=\W{0,6}true|'
+                          r'wsman:[\\/]+localhost[\\/]+client[\\/]+auth[\\/]+basic', re.I | re.S)
+_LOADER_MARKER = re.compile(r'CreateExoPSSession\.ps1|ExoPowershellModule', re.I)
 _SIMPLE_VAR = re.compile(r'^\$(?:(?:global|script|local):)?\w+$', re.I)
 
 
@@ -71,6 +83,11 @@ class Connection(object):
         self.session_var = None
         self.inline_import = None
         self.imports = []
+        self.credential_reused = False
+        self.branch_kinds = None
+        self.session_name_src = None  # source of a variable given to New-PSSession -Name
+        self.module_vars = []     # variables holding the module Import-PSSession returned
+        self.module_imports = []  # Import-Module commands of such a variable
         self.uri = None
         self.uri_segments = None
         self.host = None
@@ -96,12 +113,15 @@ class Connection(object):
 class Analysis(object):
     """Everything the engine knows about one script text."""
 
-    def __init__(self, text, path=''):
+    def __init__(self, text, path='', budget=None):
         self.text = text
         self.path = path or ''
-        self.doc = Doc(text)
+        self.doc = Doc(text, budget)
         self.values = Values(self.doc)
-        self.commands = [Command(self.doc, n) for n in self.doc.of_type('command')]
+        self.commands = [self._command(n) for n in self.doc.of_type('command')]
+        self.commands.sort(key=lambda c: c.node.start_byte)
+        self._command_starts = [c.node.start_byte for c in self.commands]
+        self._variables = None
         self.parse_errors = self.doc.errors()
         self.error_ranges = [(e['offset'], e['end_offset']) for e in self.parse_errors]
         self.connections = []
@@ -111,10 +131,22 @@ class Analysis(object):
         self.rps_removals = []    # (start, end, kind, node/param)
         self.loaders = []         # statements loading the V1 module
         self.shadowed = set()
+        self.password_eaters = []  # (command, credential value node) of Connect-AzureAD-like calls whose credential is used later
         self._session_index = {}
+        self._session_starts = {}
         self._analyse()
 
     # -- helpers ----------------------------------------------------------------------------------
+
+    def _command(self, node):
+        self.doc.budget.tick()
+        return Command(self.doc, node)
+
+    def each_command(self):
+        tick = self.doc.budget.tick
+        for cmd in self.commands:
+            tick()
+            yield cmd
 
     def loc(self, start, end):
         return self.doc.location(start, end)
@@ -159,7 +191,24 @@ class Analysis(object):
         return self.doc.src(node)
 
     def commands_in(self, node):
-        return [c for c in self.commands if contains(node, c.node)]
+        """Commands inside ``node`` (a bisect on the start offsets: the cost is the size of the answer)."""
+        out = []
+        index = bisect.bisect_left(self._command_starts, node.start_byte)
+        commands = self.commands
+        while index < len(commands) and commands[index].node.start_byte < node.end_byte:
+            if contains(node, commands[index].node):
+                out.append(commands[index])
+            index += 1
+        return out
+
+    def variables_named(self, name):
+        """Variable nodes whose bare lower-case name is ``name``, in document order."""
+        if self._variables is None:
+            index = {}
+            for node in self.doc.of_type('variable'):
+                index.setdefault(var_name(self.doc.nsrc(node)), []).append(node)
+            self._variables = index
+        return self._variables.get(name, [])
 
     def arg(self, cmd, name, positional=None):
         """Value node of parameter ``name`` on ``cmd``, from the call or from a splat; ``(node, offset)``."""
@@ -195,7 +244,7 @@ class Analysis(object):
     def _analyse(self):
         self._functions()
         self._secrets()
-        for cmd in self.commands:
+        for cmd in self.each_command():
             name = cmd.name
             if name == 'new-pssession':
                 self._new_pssession(cmd)
@@ -232,7 +281,7 @@ class Analysis(object):
                         self.add('EXO022', start, end)
 
     def _secrets(self):
-        for cmd in self.commands:
+        for cmd in self.each_command():
             if cmd.name != 'convertto-securestring' or not cmd.has('asplaintext'):
                 continue
             value = self.arg(cmd, 'string', 0)
@@ -255,7 +304,7 @@ class Analysis(object):
 
     def _statement(self, cmd):
         """The statement holding ``cmd`` when it is a plain ``cmd`` or ``$var = cmd`` pipeline; (stmt, var)."""
-        stmt = statement_of(cmd.node)
+        stmt = self.doc.statement_of(cmd.node)
         if stmt.type != 'pipeline':
             return None, None
         others = [c for c in self.commands_in(stmt) if not contains(cmd.node, c.node)]
@@ -283,14 +332,14 @@ class Analysis(object):
         if var:
             conn.session_var = var
         # inline: Import-PSSession (New-PSSession ...)
-        parent = conn.cmd.node.parent
+        parent = self.doc.parent(conn.cmd.node)
         while parent is not None:
             if parent.type == 'command':
                 outer = Command(self.doc, parent)
                 if outer.name == 'import-pssession':
                     conn.inline_import = outer
                 break
-            parent = parent.parent
+            parent = self.doc.parent(parent)
 
     def _classify(self, conn, uri_node, auth_node, config_exchange):
         cmd = conn.cmd
@@ -319,6 +368,9 @@ class Analysis(object):
             conn.oauth = True
         if UNKNOWN not in host and host in EXO_HOSTS:
             conn.kind, conn.environment = EXO, EXO_HOSTS[host]
+        elif UNKNOWN not in host and POD_HOST.match(host):
+            # a literal pod host (what ps.outlook.com redirected to) is the worldwide Exchange Online service
+            conn.kind, conn.environment = EXO, None
         elif UNKNOWN not in host and host in EOP_HOSTS:
             conn.kind, conn.environment = EOP, EOP_HOSTS[host]
         elif UNKNOWN not in host and host in SCC_HOSTS:
@@ -370,6 +422,11 @@ class Analysis(object):
         uri_node = self.arg(cmd, 'connectionuri')
         conn = Connection(cmd, 'rps_session', UNKNOWN_KIND, True)
         self._classify(conn, uri_node, self.arg(cmd, 'authentication'), config_exchange)
+        branches = self._branch_kinds(cmd, config_exchange)
+        if branches:
+            conn.kind, conn.legacy = UNKNOWN_KIND, True
+            conn.reason = 'the endpoint depends on a branch (%s)' % ', '.join(branches)
+            conn.branch_kinds = branches
         if not config_exchange:
             if conn.kind == OTHER:
                 conn.legacy = False
@@ -383,12 +440,36 @@ class Analysis(object):
             conn.legacy = False
         conn.credential = self.arg(cmd, 'credential')
         conn.session_option = self.arg(cmd, 'sessionoption')
-        name = self.value_text(self.arg(cmd, 'name'), cmd.start)
+        name_node = self.arg(cmd, 'name')
+        name = self.value_text(name_node, cmd.start)
         if name and UNKNOWN not in name:
             conn.session_name = name.strip().lower()
+        if name_node is not None and only_variable(name_node) is not None:
+            conn.session_name_src = self.src(name_node).strip().lower()
         self._common(conn)
         self._bind_session(conn)
         self.connections.append(conn)
+
+    def _branch_kinds(self, cmd, config_exchange):
+        """Kinds (and DelegatedOrg use) of each branch value of a splat's ConnectionUri/Authentication, when they differ."""
+        variants = []
+        for splat in cmd.splats:
+            alternatives = self.values.splat_alternatives(splat, cmd.start)
+            uris = alternatives.get('connectionuri')
+            auths = alternatives.get('authentication')
+            if not uris and not auths:
+                continue
+            pairs = [(uri, self.arg(cmd, 'authentication')) for uri in uris] if uris else \
+                [(self.arg(cmd, 'connectionuri'), auth) for auth in auths]
+            for uri, auth in pairs:
+                probe = Connection(cmd, 'rps_session', UNKNOWN_KIND, True)
+                self._classify(probe, uri, auth, config_exchange)
+                label = probe.kind
+                if probe.delegated:
+                    label += ' with DelegatedOrg'
+                variants.append(label)
+        distinct = sorted(set(variants))
+        return distinct if len(distinct) > 1 else None
 
     def _common(self, conn):
         for param in conn.cmd.params:
@@ -413,7 +494,7 @@ class Analysis(object):
         if form == 'v1_session':
             self._bind_session(conn)
         else:
-            conn.stmt = statement_of(cmd.node)
+            conn.stmt = self.doc.statement_of(cmd.node)
         self.connections.append(conn)
 
     def _v3(self, cmd):
@@ -429,7 +510,7 @@ class Analysis(object):
             conn.environment = ENV_BY_NAME.get((self.value_text(env, cmd.start) or '').lower(), conn.environment)
         conn.credential = self.arg(cmd, 'credential')
         conn.session_option = self.arg(cmd, 'pssessionoption')
-        conn.stmt = statement_of(cmd.node)
+        conn.stmt = self.doc.statement_of(cmd.node)
         for param in cmd.params:
             if param.name == 'userpssession':
                 conn.legacy = True
@@ -449,14 +530,17 @@ class Analysis(object):
         self.connections.append(conn)
 
     def _imports(self):
-        for cmd in self.commands:
+        inline = {}
+        for candidate in self.connections:
+            if candidate.inline_import is not None:
+                inline.setdefault(candidate.inline_import.node.id, []).append(candidate)
+        for cmd in self.each_command():
             if cmd.name != 'import-pssession':
                 continue
             conn = None
-            for candidate in self.connections:
-                if candidate.inline_import is not None and candidate.inline_import.node == cmd.node:
-                    candidate.inline_import = cmd
-                    conn = candidate
+            for candidate in inline.get(cmd.node.id, []):
+                candidate.inline_import = cmd
+                conn = candidate
             if conn is None:
                 session = self.arg(cmd, 'session', 0)
                 var = only_variable(session) if session is not None else None
@@ -467,40 +551,119 @@ class Analysis(object):
                     self.add('EXO025', cmd.start, cmd.end)
                 continue
             conn.imports.append(cmd)
+        self._module_imports()
+
+    def _module_imports(self):
+        """``$m = Import-PSSession $s`` then ``Import-Module $m [-Global] [-Prefix P]``: the second import belongs to the session.
+
+        Followed through ``$n = Import-Module $m -PassThru`` as well (a work list, each statement once).
+        """
+        by_var = {}
+        for cmd in self.each_command():
+            if cmd.name != 'import-module':
+                continue
+            value = self.arg(cmd, 'name', 0)
+            if value is None:
+                value = self.arg(cmd, 'moduleinfo')
+            var = only_variable(value) if value is not None else None
+            if var is not None and not self.doc.nsrc(var).startswith('@'):
+                by_var.setdefault(var_name(self.doc.nsrc(var)), []).append(cmd)
+        work = []
+        for conn in self.connections:
+            for imp in conn.imports:
+                if conn.inline_import is not None and imp.node == conn.inline_import.node:
+                    target = self.assigned_variable(self.doc.statement_of(imp.node))
+                else:
+                    target = self._statement(imp)[1]
+                if target:
+                    work.append((conn, target, imp.start))
+        seen = set()
+        while work:
+            conn, name, after = work.pop()
+            conn.module_vars.append(name)
+            for cmd in by_var.get(name, []):
+                if cmd.node.id in seen:
+                    continue
+                seen.add(cmd.node.id)
+                conn.module_imports.append(cmd)
+                target = self._statement(cmd)[1]
+                if target:
+                    work.append((conn, target, cmd.start))
+
+    def assigned_variable(self, stmt):
+        """Bare name of ``$x`` in a ``$x = ...`` statement, else None."""
+        named = [c for c in stmt.children if c.is_named] if stmt is not None and stmt.type == 'pipeline' else []
+        if len(named) != 1 or named[0].type != 'assignment_expression':
+            return None
+        left = [c for c in named[0].children if c.type == 'left_assignment_expression']
+        target = only_variable(left[0]) if left else None
+        return var_name(self.doc.nsrc(target)) if target is not None else None
 
     def session_for(self, name, at):
         conns = self._session_index.get(name, [])
-        before = [c for c in conns if c.start < at]
-        if before:
-            return before[-1]
+        starts = self._session_starts.get(name)
+        if starts is None:
+            starts = self._session_starts[name] = [c.start for c in conns]
+        count = bisect.bisect_left(starts, at)
+        if count:
+            return conns[count - 1]
         return conns[0] if len(conns) == 1 else None
 
     def _loaders(self):
+        """Statements that load the V1 module; only statements around a marker are looked at (no scan per statement)."""
         loader_vars = set()
-        for node in self.doc.of_type('pipeline'):
-            if statement_of(node) is not node:
-                continue
-            text = self.doc.nsrc(node)
-            if re.search(r'CreateExoPSSession\.ps1|ExoPowershellModule', text, re.I):
-                inner = list(self.commands_in(node))
-                named = [c for c in node.children if c.is_named]
-                if named and named[0].type == 'assignment_expression':
-                    left = [c for c in named[0].children if c.type == 'left_assignment_expression']
-                    target = only_variable(left[0]) if left else None
-                    if target is not None:
-                        loader_vars.add(var_name(self.doc.nsrc(target)))
-                    self.loaders.append(node)
-                elif inner and (inner[0].invocation in ('.', '&') or inner[0].name == 'import-module'):
-                    self.loaders.append(node)
-        for cmd in self.commands:
-            stmt = statement_of(cmd.node)
-            if stmt in self.loaders or stmt.type != 'pipeline':
-                continue
-            if cmd.name == 'import-module' or cmd.invocation in ('.', '&'):
-                used = [var_name(self.doc.nsrc(n)) for n in walk(cmd.node) if n.type == 'variable']
-                if any(v in loader_vars for v in used) and statement_of(cmd.node) not in self.loaders:
-                    self.loaders.append(stmt)
+        candidates = []
+        seen = set()
+        for match in _LOADER_MARKER.finditer(self.doc.norm):
+            node = self._node_at(match.start())
+            while node is not None:
+                if node.type == 'pipeline' and node.id not in seen and self.doc.statement_of(node) == node:
+                    seen.add(node.id)
+                    candidates.append(node)
+                node = self.doc.parent(node)
+        candidates.sort(key=lambda n: n.start_byte)
+        for node in candidates:
+            inner = list(self.commands_in(node))
+            named = [c for c in node.children if c.is_named]
+            if named and named[0].type == 'assignment_expression':
+                left = [c for c in named[0].children if c.type == 'left_assignment_expression']
+                target = only_variable(left[0]) if left else None
+                if target is not None:
+                    loader_vars.add(var_name(self.doc.nsrc(target)))
+                self.loaders.append(node)
+            elif inner and (inner[0].invocation in ('.', '&') or inner[0].name == 'import-module'):
+                self.loaders.append(node)
+        loader_ids = set(n.id for n in self.loaders)
+        by_node = {c.node.id: c for c in self.commands}
+        for name in sorted(loader_vars):
+            for var in self.variables_named(name):
+                node = self.doc.parent(var)
+                while node is not None:
+                    cmd = by_node.get(node.id) if node.type == 'command' else None
+                    if cmd is not None and (cmd.name == 'import-module' or cmd.invocation in ('.', '&')):
+                        stmt = self.doc.statement_of(cmd.node)
+                        if stmt.type == 'pipeline' and stmt.id not in loader_ids:
+                            loader_ids.add(stmt.id)
+                            self.loaders.append(stmt)
+                    node = self.doc.parent(node)
         self.loaders.sort(key=lambda n: n.start_byte)
+
+    def _capped(self, node, limit=4096):
+        """Normalised source of ``node``, at most ``limit`` characters (keeps per-command checks linear)."""
+        start, end = self.span(node)
+        return self.doc.norm[start:min(end, start + limit)]
+
+    def _exchange_block(self, cmd):
+        block = self.arg(cmd, 'scriptblock')
+        if block is None:
+            blocks = [p[0] for p in cmd.positionals if unwrap(p[0]).type == 'script_block_expression']
+            block = blocks[0] if blocks else None
+        return block is not None and _EXO_CMDLETS.search(self._capped(block)) is not None
+
+    def _node_at(self, offset):
+        """Deepest node at character ``offset`` of the text."""
+        data_offset = len(self.doc.norm[:offset].encode('utf-8', 'surrogatepass')) if self.doc._b2c is not None else offset
+        return self.doc.root.descendant_for_byte_range(data_offset, data_offset + 1)
 
     def _rps_splats(self):
         for name, entries in self.values.hash_keys.items():
@@ -513,7 +676,7 @@ class Analysis(object):
                     self.rps_removals.append({'start': start, 'end': end, 'conn': None, 'node_start': start,
                                               'delete_statement': True, 'node': entry, 'splat': name})
                 else:
-                    stmt = statement_of(entry)
+                    stmt = self.doc.statement_of(entry)
                     s_start, s_end = self.span(stmt)
                     self.rps_removals.append({'start': s_start, 'end': s_end, 'conn': None, 'node_start': s_start,
                                               'delete_statement': True, 'node': stmt, 'splat': name})
@@ -536,15 +699,23 @@ class Analysis(object):
                         conn.command_name = self.src(param.value)
                     elif param.name == 'formattypename' and param.value is not None:
                         conn.format_type_name = self.src(param.value)
-                stmt = statement_of(imp.node)
+                stmt = self.doc.statement_of(imp.node)
                 for outer in self.commands_in(stmt):
                     if outer.name == 'import-module':
                         param = outer.param('prefix')
                         if param is not None and param.value is not None:
                             conn.prefix = self.src(param.value)
+            for mod in conn.module_imports:
+                param = mod.param('prefix')
+                if param is not None and param.value is not None:
+                    conn.prefix = self.src(param.value)
+                stmt = self.doc.statement_of(mod.node)
+                names = set(c.name for c in self.commands_in(stmt))
+                if stmt.type != 'pipeline' or not names <= {'import-module', 'out-null'}:
+                    conn.rewritable, conn.reason = False, 'Import-Module of the imported session is part of a larger statement'
             if conn.form in ('rps_session', 'v1_session'):
                 if conn.inline_import is not None:
-                    stmt = statement_of(conn.inline_import.node)
+                    stmt = self.doc.statement_of(conn.inline_import.node)
                     names = set(c.name for c in self.commands_in(stmt))
                     nested = [c.name for c in self.commands_in(stmt) if contains(conn.cmd.node, c.node) and c.node != conn.cmd.node]
                     names -= set(nested)
@@ -558,7 +729,7 @@ class Analysis(object):
                 for imp in conn.imports:
                     if conn.inline_import is not None and imp.node == conn.inline_import.node:
                         continue
-                    stmt = statement_of(imp.node)
+                    stmt = self.doc.statement_of(imp.node)
                     names = set(c.name for c in self.commands_in(stmt))
                     if stmt.type != 'pipeline' or not names <= {'import-pssession', 'import-module', 'out-null'}:
                         conn.rewritable, conn.reason = False, 'Import-PSSession is part of a larger statement'
@@ -581,10 +752,10 @@ class Analysis(object):
         if not legacy_cloud:
             return
         hybrid = any(c.kind in (ONPREM, OTHER, UNKNOWN_KIND) for c in self.connections)
-        for cmd in self.commands:
+        for cmd in self.each_command():
             if cmd.name != 'remove-pssession':
                 continue
-            stmt = statement_of(cmd.node)
+            stmt = self.doc.statement_of(cmd.node)
             stmt_cmds = self.commands_in(stmt)
             item = {'cmd': cmd, 'stmt': stmt, 'action': 'report', 'conns': []}
             if stmt.type != 'pipeline':
@@ -637,9 +808,20 @@ class Analysis(object):
 
     def _named_cleanup(self, cmd):
         """Sessions removed by ``Remove-PSSession -Name <literal>`` (a name given to ``New-PSSession -Name``), else None."""
-        if cmd.positionals or cmd.splats or any(p.name not in ('name', 'erroraction', 'warningaction') for p in cmd.params):
+        if cmd.positionals or cmd.splats or any(p.name not in ('name', 'computername', 'erroraction', 'warningaction') for p in cmd.params):
             return None
-        value = self.value_text(self.arg(cmd, 'name'), cmd.start)
+        computer = self.arg(cmd, 'computername')
+        if computer is not None:
+            host = (self.value_text(computer, cmd.start) or '').strip().lower()
+            conns = [c for c in self.connections if c.form == 'rps_session' and c.host and c.host == host]
+            return conns or None
+        node = self.arg(cmd, 'name')
+        value = self.value_text(node, cmd.start)
+        if node is not None and only_variable(node) is not None and (not value or UNKNOWN in value):
+            # Remove-PSSession -Name $Pref: the very expression New-PSSession -Name was given
+            source = self.src(node).strip().lower()
+            conns = [c for c in self.connections if c.form == 'rps_session' and c.session_name_src == source]
+            return conns or None
         if not value or UNKNOWN in value or re.search(r'[*?\[\],]', value):
             return None
         name = value.strip().lower()
@@ -661,7 +843,11 @@ class Analysis(object):
                 continue
             if conn.kind == UNKNOWN_KIND:
                 if conn.legacy:
-                    self.add('EXO012', cmd.start, cmd.end, UNKNOWN_KIND)
+                    message = None
+                    if conn.branch_kinds:
+                        message = ('Exchange Remote PowerShell session whose endpoint depends on a branch (%s); one V3 connect cannot '
+                                   'replace it, review by hand' % ', '.join(conn.branch_kinds))
+                    self.add('EXO012', cmd.start, cmd.end, UNKNOWN_KIND, False, message)
                 continue
             if conn.oauth:
                 self.add('EXO024', cmd.start, cmd.end, conn.kind)
@@ -702,7 +888,7 @@ class Analysis(object):
             kind = conn.kind if conn is not None else EXO
             rewritable = (conn is None or conn.rewritable) and not self.in_error(removal['start'], removal['end'])
             self.add('EXO005', removal['node_start'], removal['end'], kind, rewritable)
-        for cmd in self.commands:
+        for cmd in self.each_command():
             if cmd.name in ('connect-exchangeonline', 'connect-ippssession') and cmd.name in self.shadowed and not cmd.qualifier \
                     and cmd.has('userpssession'):
                 self.add('EXO005', cmd.start, cmd.end, EXO, False,
@@ -721,7 +907,7 @@ class Analysis(object):
         for conn in self.connections:
             if conn.session_var:
                 linked_sessions.setdefault(conn.session_var, set()).add(conn.kind)
-        for cmd in self.commands:
+        for cmd in self.each_command():
             name = cmd.name
             if name == 'invoke-command':
                 session = self.arg(cmd, 'session')
@@ -731,11 +917,32 @@ class Analysis(object):
                 linked = self.session_for(var_name(self.doc.nsrc(var)), cmd.start) if var is not None else None
                 if (linked is not None and linked.kind in CLOUD) or (linked is None and cloud):
                     self.add('EXO013', cmd.start, cmd.end, linked.kind if linked else None)
-            elif name == 'get-pssession' and cloud:
-                stmt = statement_of(cmd.node)
+                elif linked is None and self._exchange_block(cmd):
+                    self.add('EXO013', cmd.start, cmd.end, None, False,
+                             'Invoke-Command -Session runs Exchange cmdlets in a session created elsewhere; V3 REST connections are '
+                             'not PSSessions: connect with Connect-ExchangeOnline and run the cmdlets directly')
+            elif name == 'get-pssession':
+                stmt = self.doc.statement_of(cmd.node)
                 if (stmt.start_byte, stmt.end_byte) in cleanup_stmts:
                     continue
-                self.add('EXO014', cmd.start, cmd.end)
+                if cloud or _EXCHANGE_FILTER.search(self._capped(stmt)):
+                    self.add('EXO014', cmd.start, cmd.end)
+            elif name == 'remove-pssession':
+                stmt = self.doc.statement_of(cmd.node)
+                if (stmt.start_byte, stmt.end_byte) in cleanup_stmts:
+                    continue
+                target = self.arg(cmd, 'session', 0)
+                target_var = only_variable(target) if target is not None else None
+                if target_var is not None and self.session_for(var_name(self.doc.nsrc(target_var)), cmd.start) is not None:
+                    continue  # a session this file creates (on-premises or other): left alone on purpose
+                selector = any(p.name in ('name', 'computername', 'id', 'instanceid') for p in cmd.params) or target_var is not None
+                exchange_text = _EXCHANGE_FILTER.search(self._capped(stmt))
+                if (cloud and selector) or exchange_text:
+                    self.add('EXO006', cmd.start, cmd.end, None, False,
+                             'Remove-PSSession of sessions this file does not create or cannot name (a variable name, a ComputerName '
+                             'match); V3 REST connections are closed with Disconnect-ExchangeOnline')
+            elif name in _WINRM_CARRIERS and _WINRM_BASIC.search(self._capped(cmd.node)):
+                self.add('EXO016', cmd.start, cmd.end)
             elif name in ('winrm', 'winrm.cmd', 'winrm.vbs'):
                 text = self.doc.nsrc(cmd.node).lower()
                 if 'basic' in text and 'auth' in text:
@@ -781,33 +988,74 @@ class Analysis(object):
                 break
 
     def _credential_reuse(self):
+        """Reads of a credential variable after a connect that took it (linear: bisects and one cursor per name).
+
+        Sets ``conn.credential_reused`` (the rewrite then connects with a copy) and reports EXO015. A
+        ``Connect-AzureAD``/``Connect-AzAccount -Credential $c`` followed by more uses of ``$c`` is
+        reported too: those cmdlets are documented to empty the password of the object they get.
+        """
         seen = set()
-        for conn in self.cloud_connections():
-            if conn.credential is None:
-                continue
-            var = only_variable(conn.credential)
+        cursor = {}
+        takers = [(conn.cmd, conn) for conn in self.cloud_connections() if conn.credential is not None]
+        for cmd in self.each_command():
+            if cmd.name in _PASSWORD_EATERS:
+                value = self.arg(cmd, 'credential')
+                if value is not None:
+                    takers.append((cmd, None))
+        takers.sort(key=lambda item: item[0].start)
+        for cmd, conn in takers:
+            value = conn.credential if conn is not None else self.arg(cmd, 'credential')
+            var = only_variable(value)
             if var is None:
                 continue
             name = var_name(self.doc.nsrc(var))
-            stmt_end = self.span(conn.stmt)[1] if conn.stmt is not None else conn.end
-            loop = enclosing(conn.cmd.node, 'foreach_statement', 'for_statement', 'while_statement', 'do_statement')
+            stmt = conn.stmt if conn is not None and conn.stmt is not None else self.doc.statement_of(cmd.node)
+            stmt_end = self.span(stmt)[1] if stmt is not None else cmd.end
+            assignments = self.values.assignments.get(name, [])
+            offsets = [a.offset for a in assignments]
+            loop = self.doc.enclosing(cmd.node, 'foreach_statement', 'for_statement', 'while_statement', 'do_statement')
             if loop is not None:
-                assigned_inside = [a for a in self.values.assignments.get(name, []) if contains(loop, a.stmt)]
-                if not assigned_inside and (conn.credential.start_byte, name) not in seen:
-                    seen.add((conn.credential.start_byte, name))
-                    start, end = self.span(conn.credential)
-                    self.add('EXO015', start, end, conn.kind, False,
-                             'Credential used again on each loop pass; Connect-ExchangeOnline -Credential empties the password after the first use')
-            reassigned = [a.offset for a in self.values.assignments.get(name, []) if a.offset >= stmt_end]
-            limit = min(reassigned) if reassigned else len(self.text)
-            for node in self.doc.of_type('variable'):
-                start, end = self.span(node)
-                if start < stmt_end or start >= limit or var_name(self.doc.nsrc(node)) != name:
-                    continue
+                l_start, l_end = self.span(loop)
+                inside = bisect.bisect_left(offsets, l_end) - bisect.bisect_left(offsets, l_start)
+                if not inside and (value.start_byte, name) not in seen:
+                    seen.add((value.start_byte, name))
+                    if conn is not None:
+                        conn.credential_reused = True
+                    start, end = self.span(value)
+                    self.add('EXO015', start, end, conn.kind if conn is not None else None, False,
+                             'Credential used again on each loop pass after %s took it; the migrated connect passes a copy'
+                             % cmd.raw_name)
+            later = bisect.bisect_left(offsets, stmt_end)
+            limit = offsets[later] if later < len(offsets) else len(self.text)
+            nodes = self.variables_named(name)
+            starts = self._variable_starts(name)
+            first = bisect.bisect_left(starts, stmt_end)
+            last = bisect.bisect_left(starts, limit)
+            if last > first:
+                if conn is not None:
+                    conn.credential_reused = True
+                else:
+                    start, end = self.span(cmd.node)
+                    self.add('EXO015', start, end, None, False,
+                             '%s -Credential empties the password of the credential object it gets (a documented behaviour); '
+                             'the later uses of %s get an empty password: the migration passes it a copy' % (cmd.raw_name, self.src(var)))
+                    self.password_eaters.append((cmd, value))
+            for index in range(max(first, cursor.get(name, 0)), last):
+                node = nodes[index]
                 if (node.start_byte, name) in seen:
                     continue
                 seen.add((node.start_byte, name))
-                self.add('EXO015', start, end, conn.kind)
+                start, end = self.span(node)
+                self.add('EXO015', start, end, conn.kind if conn is not None else None, False,
+                         'Credential used again after %s took it; the migrated connect passes a copy, so this use keeps the password'
+                         % cmd.raw_name)
+            cursor[name] = max(cursor.get(name, 0), last)
+
+    def _variable_starts(self, name):
+        cache = self.__dict__.setdefault('_var_starts', {})
+        if name not in cache:
+            cache[name] = [self.span(n)[0] for n in self.variables_named(name)]
+        return cache[name]
 
     # -- results ----------------------------------------------------------------------------------
 

@@ -9,6 +9,20 @@ from ._ast import Command, Doc, only_variable, unwrap, var_name
 from ._catalog import make
 from ._engine import (AUTH_MODES, CLOUD, REQUIRES_LINE, SCC, Analysis, quote, render)
 from ._text import dominant_newline
+from . import _defuse
+
+# What each auth mode can and cannot do (docs/exo-migration-rules.md cites the public sources).
+AUTH_LIMITS = {
+    'keep_credential': ('-Credential signs in with the OAuth resource owner password credentials (ROPC) grant: it fails for accounts '
+                        'that must use MFA, for federated (AD FS) accounts and where Conditional Access blocks it, and accounts '
+                        'without a password cannot use it; prefer interactive, certificate or managed_identity'),
+    'interactive': ('interactive modern sign-in: works with MFA and Conditional Access, but needs a person at the sign-in prompt; '
+                    'not for unattended runs'),
+    'certificate': ('app-only sign-in with a certificate: no user and no MFA prompt; needs an Entra app with Exchange.ManageAsApp '
+                    'and an Entra role; -CertificateThumbprint works on Windows only; a few cmdlets are not available app-only'),
+    'managed_identity': ('Azure managed identity: no user and no MFA prompt; only inside Azure (Automation, VMs, scale sets, '
+                         'Functions); not documented for Connect-IPPSSession'),
+}
 
 PLACEHOLDERS = {
     'app_id': '<AppId>',
@@ -102,7 +116,7 @@ def build_connect(analysis, conn, auth, options):
         if conn.oauth:
             return None, 'the credential carries an OAuth token (BasicAuthToOAuthConversion); choose another auth mode or use -AccessToken'
         if conn.credential is not None:
-            args.append('-Credential ' + analysis.src(conn.credential))
+            args.append('-Credential ' + credential_source(analysis, conn.credential, conn.credential_reused))
         elif conn.upn is not None:
             args.append('-UserPrincipalName ' + analysis.src(conn.upn))
     elif auth == 'interactive':
@@ -151,6 +165,15 @@ def build_connect(analysis, conn, auth, options):
     return name + ' ' + ' '.join(args), None
 
 
+def credential_source(analysis, value, copy):
+    """The -Credential argument; a copy of the object when the script uses the credential again later."""
+    source = analysis.src(value)
+    var = only_variable(value)
+    if not copy or var is None:
+        return source
+    return '([System.Management.Automation.PSCredential]::new(%s.UserName, %s.Password.Copy()))' % (source, source)
+
+
 def _organization(options, delegated):
     if options.get('organization'):
         return quote(options['organization'])
@@ -165,6 +188,7 @@ class _Editor(object):
         self.text = analysis.text
         self.pos = analysis.doc.pos
         self.edits = []
+        self.removed_names = set()
 
     def trimmed(self, start, end):
         return start, start + len(self.text[start:end].rstrip())
@@ -278,23 +302,34 @@ def _after_line(pos, end):
     return after if after > line_end else -1
 
 
-def migrate(text, path='', auth='keep_credential', options=None):
+def migrate(text, path='', auth='keep_credential', options=None, budget=None):
     if auth not in AUTH_MODES:
         raise ValueError('auth must be one of %s' % ', '.join(AUTH_MODES))
     options = dict(options or {})
-    analysis = Analysis(text, path)
+    analysis = Analysis(text, path, budget)
     base = analysis.result()
     newline = options.get('newline') or dominant_newline(text)
 
     def unchanged(extra):
         return {'text': text, 'changed': False, 'edits': [], 'findings': base['findings'] + extra,
-                'connections': base['connections'], 'parse_errors_after': [], 'legacy_remaining': base['legacy_remaining']}
+                'connections': base['connections'], 'parse_errors_after': [], 'legacy_remaining': base['legacy_remaining'],
+                'auth_limits': AUTH_LIMITS[auth]}
 
-    if analysis.parse_errors:
+    gaps = _gap_regions(analysis)
+    broken = [e for e in analysis.parse_errors if e['message'] != 'syntax error'] or \
+        [g for g in gaps if not _balanced(analysis.doc.norm[g[0]:g[1]])]
+    if broken:
         first = analysis.parse_errors[0]
         loc = {k: first[k] for k in ('line', 'column', 'end_line', 'end_column')}
         item = make('EXO030', loc, analysis.snippet(first['offset'], first['end_offset']), None, False,
                     'Script not rewritten: it does not parse (first error at line %d, column %d)' % (first['line'], first['column']))
+        return unchanged([item])
+    touching = [g for g in gaps if _LEGACY_TEXT.search(analysis.doc.norm[g[0]:g[1]])]
+    if touching:
+        first = analysis.loc(touching[0][0], touching[0][1])
+        item = make('EXO030', first, analysis.snippet(touching[0][0], touching[0][1]), None, False,
+                    'Script not rewritten: a region the PowerShell grammar does not understand (lines %d-%d) holds Exchange '
+                    'connection code' % (first['line'], first['end_line']))
         return unchanged([item])
 
     editor = _Editor(analysis)
@@ -315,8 +350,11 @@ def migrate(text, path='', auth='keep_credential', options=None):
             for imp in conn.imports:
                 if conn.inline_import is not None and imp.node == conn.inline_import.node:
                     continue
-                i_start, i_end = analysis.span(_statement_node(imp))
+                i_start, i_end = analysis.span(analysis.doc.statement_of(imp.node))
                 editor.delete(i_start, i_end, 'import')
+            for mod in conn.module_imports:
+                m_start, m_end = analysis.span(analysis.doc.statement_of(mod.node))
+                editor.delete(m_start, m_end, 'import')
         done.append(conn)
     for removal in analysis.rps_removals:
         conn = removal['conn']
@@ -355,6 +393,17 @@ def migrate(text, path='', auth='keep_credential', options=None):
                 editor.replace(start, end, line, 'cleanup')
             else:
                 editor.insert_before_statement(start, line, 'cleanup', newline)
+    if editor.edits:
+        for cmd, value in analysis.password_eaters:
+            v_start, v_end = analysis.span(value)
+            editor.replace(v_start, v_end, credential_source(analysis, value, True), 'credential-copy')
+    blockers = []
+    if editor.edits:
+        blockers = _plan_reads(analysis, editor, done)
+    if editor.edits and gaps and not blockers:
+        blockers = _gap_conflicts(analysis, editor, gaps)
+    if blockers:
+        return unchanged(extra_notes(analysis, notes) + blockers)
     if editor.edits and options.get('add_requires', True) and not _has_requires(analysis):
         offset = _requires_offset(analysis)
         if offset < 0:
@@ -368,8 +417,18 @@ def migrate(text, path='', auth='keep_credential', options=None):
     new_text, applied = editor.apply()
     if new_text == text:
         return unchanged(extra)
-    after = Analysis(new_text, path)
-    if after.parse_errors:
+    after = Analysis(new_text, path, budget)
+    left = _defuse.dangling(after, editor.removed_names)
+    if left:
+        offset, name = left[0]
+        loc = after.loc(offset, offset)
+        item = make('EXO031', loc, '', None, False,
+                    'Script not rewritten: the result would still read $%s (line %d of the result) after its definition was removed'
+                    % (name, loc['line']))
+        return unchanged(extra + [item])
+    if gaps and _same_gaps(analysis, after, gaps):
+        pass
+    elif after.parse_errors:
         first = after.parse_errors[0]
         loc = {'line': 1, 'column': 1, 'end_line': 1, 'end_column': 1}
         item = make('EXO030', loc, '', None, False,
@@ -383,18 +442,159 @@ def migrate(text, path='', auth='keep_credential', options=None):
         item.update({'start_line': loc['line'], 'start_column': loc['column'], 'end_line': loc['end_line'], 'end_column': loc['end_column']})
         edits.append(item)
     findings = after.result()['findings']
+    for g_start, g_end in _gap_regions(after):
+        loc = after.loc(g_start, g_end)
+        item = make('EXO033', loc, after.snippet(g_start, g_end), None, False,
+                    'Lines %d-%d are valid PowerShell the grammar does not understand; they hold no Exchange connection and were '
+                    'left byte for byte while the rest was migrated' % (loc['line'], loc['end_line']))
+        item['offset'], item['end_offset'] = g_start, g_end
+        findings.append(item)
     for item in extra:
         shifted = _shift(item['offset'], applied)
         item.update(after.loc(shifted, shifted))
         findings.append(item)
     findings.sort(key=lambda f: (f['line'], f['column'], f['id']))
     return {'text': new_text, 'changed': True, 'edits': edits, 'findings': findings,
-            'connections': after.connection_dicts(), 'parse_errors_after': [], 'legacy_remaining': after.legacy_remaining()}
+            'connections': after.connection_dicts(), 'parse_errors_after': [], 'legacy_remaining': after.legacy_remaining(),
+            'auth_limits': AUTH_LIMITS[auth], 'removed_names': sorted(editor.removed_names)}
 
 
-def _statement_node(cmd):
-    from ._ast import statement_of
-    return statement_of(cmd.node)
+_LEGACY_TEXT = re.compile(r'New-PSSession|Microsoft\.Exchange|UseRPSSession|Connect-EXOPSSession|New-ExoPSSession|Import-PSSession|'
+                          r'Remove-PSSession|Get-PSSession|powershell-liveid|CreateExoPSSession|ExoPowershellModule|'
+                          r'Connect-ExchangeOnline|Connect-IPPSSession|Disconnect-ExchangeOnline', re.I)
+
+
+def _gap_regions(analysis):
+    """The regions (start, end) the grammar rejected, merged; zero-width 'missing' marks widen to their line."""
+    spans = []
+    pos = analysis.doc.pos
+    for error in analysis.parse_errors:
+        start, end = error['offset'], error['end_offset']
+        if end <= start:
+            start, end = pos.line_start(start), pos.line_end(start)
+        spans.append((start, end))
+    spans.sort()
+    merged = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _balanced(text):
+    """Brackets of a rejected region pair up (outside quotes and comments): a grammar gap, not a broken script.
+
+    A missing token, or a region whose brackets do not pair up, is a script PowerShell would reject
+    too; only balanced regions are treated as gaps of the grammar.
+    """
+    pairs = {')': '(', '}': '{', ']': '['}
+    stack = []
+    quote = None
+    index = 0
+    while index < len(text):
+        ch = text[index]
+        if quote:
+            if ch == '`' and quote == '"':
+                index += 2
+                continue
+            if ch == quote:
+                quote = None
+        elif ch in '\'"':
+            quote = ch
+        elif ch == '#':
+            newline = text.find('\n', index)
+            index = len(text) if newline < 0 else newline
+            continue
+        elif ch in '({[':
+            stack.append(ch)
+        elif ch in pairs:
+            if not stack or stack.pop() != pairs[ch]:
+                return False
+        index += 1
+    return not stack and quote is None
+
+
+def _gap_conflicts(analysis, editor, gaps):
+    """Blocking findings when an edit or a removed name meets a region the grammar rejected."""
+    out = []
+    names = sorted(editor.removed_names)
+    name_re = re.compile(r'\$\{?(?:(?:global|script|local):)?(?:%s)\b' % '|'.join(re.escape(n) for n in names), re.I) if names else None
+    for g_start, g_end in gaps:
+        reason = None
+        if any(start < g_end and g_start < end or (start == end and g_start <= start <= g_end)
+               for start, end, _after, _rule in editor.edits):
+            reason = 'an edit would touch a region the PowerShell grammar does not understand'
+        elif name_re is not None and name_re.search(analysis.doc.norm[g_start:g_end]):
+            reason = 'a region the PowerShell grammar does not understand reads a variable the rewrite removes'
+        if reason:
+            loc = analysis.loc(g_start, g_end)
+            item = make('EXO030', loc, analysis.snippet(g_start, g_end), None, False,
+                        'Script not rewritten: %s (lines %d-%d)' % (reason, loc['line'], loc['end_line']))
+            item['offset'], item['end_offset'] = g_start, g_end
+            out.append(item)
+    return out
+
+
+def _same_gaps(before, after, gaps):
+    """True when the rewritten text has exactly the rejected regions of the original (same text), no new ones."""
+    later = _gap_regions(after)
+    if len(later) != len(gaps):
+        return False
+    return all(before.doc.norm[a:b] == after.doc.norm[c:d] for (a, b), (c, d) in zip(gaps, later))
+
+
+def extra_notes(analysis, notes):
+    return [_note(analysis, n) for n in notes]
+
+
+def _plan_reads(analysis, editor, done):
+    """Def-use check of the planned edits: adds the session-check edits, or returns blocking findings."""
+    owned = [(start, end) for start, end, _after, _rule in editor.edits if end > start]
+    removed = []
+    for conn in done:
+        if conn.form in ('rps_session', 'v1_session'):
+            stmt = conn.inline_stmt if getattr(conn, 'inline_stmt', None) is not None else conn.stmt
+            target = _defuse.target_node(stmt)
+            if target is not None:
+                removed.append((target, [conn.kind], analysis.span(stmt)[0]))
+        for cmd in list(conn.imports) + list(conn.module_imports):
+            stmt = analysis.doc.statement_of(cmd.node)
+            target = _defuse.target_node(stmt)
+            if target is not None:
+                removed.append((target, [conn.kind], analysis.span(stmt)[0]))
+    kinds = [c.kind for c in done] or ['exchange_online']
+    for stmt in analysis.loaders:
+        start, end = analysis.span(stmt)
+        if any(o_start <= start and end <= o_end for o_start, o_end in owned):
+            target = _defuse.target_node(stmt)
+            if target is not None:
+                removed.append((target, kinds, start))
+    touched = list(done) + [r['conn'] for r in analysis.rps_removals if r.get('conn') is not None]
+    plan = _defuse.DefUse(analysis, owned, touched)
+    edits, blockers = plan.plan(removed)
+    editor.removed_names = plan.removed_names
+    out = []
+    for blocker in blockers:
+        item = make('EXO031', analysis.loc(blocker.start, blocker.end), analysis.snippet(blocker.start, blocker.end), None, False,
+                    'Script not rewritten: ' + blocker.reason)
+        item['offset'] = blocker.start
+        item['end_offset'] = blocker.end
+        out.append(item)
+    if out:
+        return out
+    claimed = sorted(owned)
+    for start, end, text, rule in edits:
+        if any(start < c_end and c_start < end for c_start, c_end in claimed):
+            item = make('EXO031', analysis.loc(start, end), analysis.snippet(start, end), None, False,
+                        'Script not rewritten: a session check overlaps another rewritten statement')
+            item['offset'] = start
+            item['end_offset'] = end
+            return [item]
+        claimed.append((start, end))
+        editor.edits.append((start, end, text, rule))
+    return []
 
 
 def _note(analysis, note):

@@ -8,11 +8,14 @@ expression whose value is unknown, and ``('var', source, name, inner)`` for a va
 was found (``inner`` are its segments). Unknown parts never turn into guesses.
 """
 
+import bisect
 import re
 
 from ._ast import Command, only_variable, unwrap, var_name
 
 UNKNOWN = '\x00'
+# A variable assigned more often than this before a use is unknown there (bounds the work per use).
+MAX_FAN_IN = 32
 _MAX_DEPTH = 8
 _ESCAPES = {'n': '\n', 't': '\t', 'r': '\r', '0': '\0', 'a': '\a', 'b': '\b', 'f': '\f', 'v': '\v', 'e': '\x1b'}
 
@@ -85,11 +88,14 @@ class Values(object):
         self.doc = doc
         self.assignments = {}
         self.hash_keys = {}      # splat variable -> list of (offset, key, value node, removable node)
+        self._offsets = {}
+        self._values = {}
         self._collect()
 
     def _collect(self):
         doc = self.doc
         for node in doc.of_type('assignment_expression'):
+            doc.budget.tick()
             left = value = op = None
             for child in node.children:
                 if child.type == 'left_assignment_expression':
@@ -107,7 +113,8 @@ class Values(object):
             if target is None:
                 continue
             start = doc.span(node)[0]
-            stmt = node.parent if node.parent is not None and node.parent.type == 'pipeline' else node
+            parent = doc.parent(node)
+            stmt = parent if parent is not None and parent.type == 'pipeline' else node
             if target.type == 'variable':
                 name = var_name(doc.nsrc(target))
                 self.assignments.setdefault(name, []).append(Assignment(name, start, op, value, stmt, target))
@@ -151,8 +158,8 @@ class Values(object):
                     key = self.literal(items[0])
                     if key is not None:
                         stmt = node
-                        while stmt.parent is not None and stmt.parent.type in ('unary_expression', 'pipeline_chain', 'pipeline'):
-                            stmt = stmt.parent
+                        while doc.parent(stmt) is not None and doc.parent(stmt).type in ('unary_expression', 'pipeline_chain', 'pipeline'):
+                            stmt = doc.parent(stmt)
                         self.hash_keys.setdefault(var_name(doc.nsrc(named[0])), []).append(
                             (doc.span(node)[0], key.lower(), items[1], stmt))
         for entries in self.assignments.values():
@@ -202,6 +209,7 @@ class Values(object):
     def evaluate(self, node, at=None, depth=0, expand=True):
         """Segments for ``node``; ``at`` is the char offset of the use (for choosing the reaching assignment)."""
         doc = self.doc
+        doc.budget.tick()
         if node is None:
             return [('expr', '')]
         if at is None:
@@ -318,10 +326,13 @@ class Values(object):
     def reaching(self, name, at):
         """The assignments that give ``$name`` its value at offset ``at`` (empty when unknown or ambiguous)."""
         entries = self.assignments.get(name, [])
-        before = [a for a in entries if a.offset < at]
-        if not before:
+        offsets = self._offsets.get(name)
+        if offsets is None:
+            offsets = self._offsets[name] = [a.offset for a in entries]
+        count = bisect.bisect_left(offsets, at)
+        if not count:
             return entries if len(entries) == 1 else []
-        return before
+        return entries[:count]
 
     def _variable(self, node, at, depth, expand):
         doc = self.doc
@@ -339,9 +350,14 @@ class Values(object):
         inner = self._assignment_value(last, depth)
         if inner is None:
             return [('expr', source)]
+        if self._self_referencing(last) and len(before) > 1 and self.conditional(last.stmt, at):
+            # '$uri = $uri + "?DelegatedOrg=..."' on one branch only: the value depends on the branch
+            return [('expr', source)]
         # an earlier assignment that is not extended by the last one, with another value: ambiguous
         if not self._self_referencing(last):
             flat = flatten(inner)
+            if len(before) > MAX_FAN_IN:
+                return [('expr', source)]
             for other in before[:-1]:
                 if self._self_referencing(other):
                     continue
@@ -359,6 +375,15 @@ class Values(object):
         return False
 
     def _assignment_value(self, assignment, depth):
+        key = id(assignment)
+        if key in self._values:
+            return self._values[key]
+        self._values[key] = None  # a cycle through this assignment is unknown
+        result = self._assignment_value_uncached(assignment, depth)
+        self._values[key] = result
+        return result
+
+    def _assignment_value_uncached(self, assignment, depth):
         value = unwrap(assignment.value)
         if value is not None and value.type == 'command':
             return None
@@ -379,6 +404,58 @@ class Values(object):
         return self._assignment_value(before[-1], depth)
 
     # -- splats ---------------------------------------------------------------------------------
+
+    def conditional(self, node, at):
+        """True when ``node`` sits in a block (if/else/switch/loop body, function, script block) that does not hold ``at``.
+
+        A ``try`` block counts as running: code after it sees its assignments.
+        """
+        doc = self.doc
+        current = doc.parent(node)
+        while current is not None:
+            if current.type in ('statement_block', 'script_block', 'switch_body'):
+                start, end = doc.span(current)
+                holder = doc.parent(current)
+                if not (start <= at < end) and not (holder is not None and holder.type in ('try_statement', 'finally_clause')):
+                    return True
+            current = doc.parent(current)
+        return False
+
+    def splat_alternatives(self, name, at):
+        """``{key: [value nodes]}`` for the keys of a splat whose value at ``at`` depends on a branch.
+
+        A key set again inside a block that does not hold the use, or a hashtable assigned on several
+        branches, has more than one possible value; each one is listed (the default first).
+        """
+        out = {}
+        reaching = self.reaching(name, at)
+        bases = []
+        for assignment in reversed(reaching):
+            bases.append(assignment)
+            if not self.conditional(assignment.stmt, at):
+                break
+        if len(bases) > 1:
+            for assignment in bases:
+                for offset, key, value, entry in self.hash_keys.get(name, []):
+                    if offset == assignment.offset:
+                        out.setdefault(key, []).append(value)
+        base = bases[-1].offset if bases else -1
+        by_key = {}
+        for offset, key, value, entry in self.hash_keys.get(name, []):
+            if offset >= base and (offset < at or not reaching):
+                by_key.setdefault(key, []).append((offset, value, entry))
+        for key, entries in by_key.items():
+            values = []
+            for offset, value, entry in reversed(entries):
+                values.append(value)
+                if not self.conditional(entry, at):
+                    break
+            else:
+                values.append(None)  # the key may be missing altogether
+            if len(values) > 1:
+                known = out.setdefault(key, [])
+                known.extend(v for v in values if all(v is not k for k in known))
+        return {k: v for k, v in out.items() if len(v) > 1}
 
     def splat(self, name, at):
         """``{key: (value node, offset, entry node)}`` of a splatted hashtable built before ``at``."""

@@ -25,7 +25,7 @@ import pytest
 from ansible.errors import AnsibleActionFail
 
 from ansible_collections.mailtls.remediation.plugins.action import exo_scripts as action_mod
-from ansible_collections.mailtls.remediation.plugins.modules import exo_script_files as helper
+from ansible_collections.mailtls.remediation.plugins.plugin_utils.exo_target import exo_script_files as helper
 from ansible_collections.mailtls.remediation.plugins.plugin_utils import exo_report
 
 LEGACY = (
@@ -133,7 +133,13 @@ class Harness(object):
         action = action_mod.ActionModule(task, connection, MagicMock(), loader, None, None)
 
         def execute(module_name=None, module_args=None, task_vars=None, **kwargs):
-            assert module_name == 'mailtls.remediation.exo_script_files'
+            # the internal helper: found through its own folder on the module search path, never a public module
+            assert module_name == 'ansible.legacy.exo_script_files'
+            # the real module loader resolves that name to the helper files of this collection, for both platforms
+            modules = action._shared_loader_obj.module_loader
+            for suffix in ('.py', '.ps1'):
+                found = modules.find_plugin(module_name, mod_type=suffix)
+                assert found == os.path.join(os.path.realpath(action_mod.HELPER_DIR), 'exo_script_files' + suffix)
             self.calls.append(dict(module_args))
             if module_args.get('state') == 'write' and self.between:
                 self.between()
@@ -331,6 +337,28 @@ def test_missing_engine_is_a_clear_error(monkeypatch, tree):
         action.run(task_vars={})
 
 
+@pytest.mark.parametrize('suffix', ['/../../../x', '\\..\\..\\x', 'sub/x', '', '.exo\x00v3'])
+@pytest.mark.parametrize('on_controller', [True, False])
+def test_side_by_side_suffix_cannot_leave_the_folder(monkeypatch, tree, tmp_path, suffix, on_controller):
+    h = Harness(monkeypatch)
+    before = sorted(str(p) for p in tmp_path.rglob('*'))
+    res = h.run({'mode': 'migrate', 'paths': [str(tree)], 'write': 'side_by_side', 'side_by_side_suffix': suffix,
+                 'on_controller': on_controller})
+    assert res['failed'] is True and 'side_by_side_suffix' in res['msg']
+    assert sorted(str(p) for p in tmp_path.rglob('*')) == before
+    assert h.calls == []  # refused before anything ran on a host
+
+
+def test_write_one_refuses_a_suffix_that_leaves_the_folder(tmp_path):
+    script = tmp_path / 'dir' / 'a.ps1'
+    script.parent.mkdir()
+    script.write_bytes(b'old')
+    spec = {'path': str(script), 'content': base64.b64encode(b'new').decode(), 'expected_sha256': hashlib.sha256(b'old').hexdigest()}
+    out = helper.write_one(spec, write_mode='side_by_side', suffix='/../../escaped')
+    assert out['refused'] and not out['changed']
+    assert sorted(p.name for p in tmp_path.rglob('*')) == ['a.ps1', 'dir']
+
+
 def test_on_controller_needs_paths(monkeypatch):
     h = Harness(monkeypatch)
     with pytest.raises(AnsibleActionFail, match='paths'):
@@ -467,3 +495,23 @@ def test_documented_options_match_the_action_spec():
     for name, spec in action_mod.ARGUMENT_SPEC.items():
         for key in ('type', 'default', 'choices', 'elements'):
             assert doc[name].get(key) == spec.get(key), (name, key)
+
+
+def test_dot_sourced_reader_of_a_removed_session_keeps_the_defining_file(monkeypatch, tmp_path):
+    """Def-use across files: report.ps1 dot-sources connect.ps1 and passes its session to Invoke-Command."""
+    from ansible_collections.mailtls.remediation.plugins.plugin_utils import exo as real_engine
+    root = tmp_path / 'scripts'
+    root.mkdir()
+    connect = ('$global:EXOSession = New-PSSession -ConfigurationName Microsoft.Exchange '
+               '-ConnectionUri https://outlook.office365.com/powershell-liveid/ -Credential $c -Authentication Basic -AllowRedirection\n'
+               'Import-PSSession $global:EXOSession | Out-Null\n')
+    (root / 'connect.ps1').write_text(connect)
+    (root / 'report.ps1').write_text('. "$PSScriptRoot\\connect.ps1"\nInvoke-Command -Session $EXOSession -ScriptBlock { Get-Mailbox }\n')
+    (root / 'alone.ps1').write_text(connect.replace('EXOSession', 'Other'))
+    h = Harness(monkeypatch, engine=real_engine)
+    res = h.run({'mode': 'migrate', 'paths': [str(root)]})
+    assert (root / 'connect.ps1').read_text() == connect
+    assert 'Connect-ExchangeOnline' in (root / 'alone.ps1').read_text()
+    blocked = [f for f in res['findings'] if f['id'] == 'EXO031' and f['path'].endswith('connect.ps1')]
+    assert blocked and 'report.ps1' in blocked[0]['message'] and '$EXOSession' in blocked[0]['message']
+    assert res['auth_limits'] and 'MFA' in res['auth_limits']

@@ -336,6 +336,8 @@ def test_windows_and_linux_implementations_take_the_same_options(name):
     import re
     import yaml
     modules_dir = os.path.join(os.path.dirname(os.path.abspath(linux_module.__file__)))
+    if name == 'exo_script_files':  # the internal helper of exo_scripts lives in plugin_utils/exo_target
+        modules_dir = os.path.join(os.path.dirname(modules_dir), 'plugin_utils', 'exo_target')
     with open(os.path.join(modules_dir, name + '.ps1')) as handle:
         ps1 = handle.read()
     with open(os.path.join(modules_dir, name + '.py')) as handle:
@@ -343,7 +345,7 @@ def test_windows_and_linux_implementations_take_the_same_options(name):
     documentation = yaml.safe_load(source.split("DOCUMENTATION = r'''", 1)[1].split("'''", 1)[0])
     doc = dict(documentation['options'])
     # Options shared through doc fragments are part of the module's interface too.
-    fragments_dir = os.path.join(os.path.dirname(modules_dir), 'doc_fragments')
+    fragments_dir = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(linux_module.__file__))), 'doc_fragments')
     for fragment in documentation.get('extends_documentation_fragment', []):
         name_parts = fragment.split('.')[2:]
         with open(os.path.join(fragments_dir, name_parts[0] + '.py')) as handle:

@@ -17,7 +17,7 @@ import pytest
 
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.mailtls.remediation.plugins.modules import exo_script_files as mod
+from ansible_collections.mailtls.remediation.plugins.plugin_utils.exo_target import exo_script_files as mod
 
 PREFILTER = ['new-pssession', r'-userpssession\b']
 LEGACY = b'$s = New-PSSession -ConfigurationName Microsoft.Exchange -ConnectionUri https://outlook.office365.com/powershell-liveid/\n'
@@ -349,3 +349,19 @@ def test_write_through_main_in_check_mode(script, capsys):
     out = run_main({'state': 'write', 'files': [spec(script)]}, capsys, check_mode=True)
     assert out['_rc'] == 0 and out['changed'] is True
     assert script.read_bytes() == LEGACY
+
+
+@pytest.mark.parametrize('head,expected', [
+    (b'$cred = Get-Credential\n$s = New-PSSession -ConfigurationName Microsoft.Exchange\n', True),
+    (b'# nightly mailbox report\nImport-Module ActiveDirectory\nGet-Mailbox -ResultSize 10\n', True),
+    (b'function Connect-Tenant {\n  $uri = "https://outlook.office365.com/powershell-liveid/"\n}\n', True),
+    (b'#!/bin/bash\n$x = 1\nGet-Mailbox\n', False),
+    (b'Get-Mailbox is mentioned once in this note\n', False),
+    (b'import os\nprint("New-PSSession")\n', False),
+])
+def test_extensionless_files_are_sniffed_by_content(tmp_path, head, expected):
+    path = tmp_path / 'runbook'
+    path.write_bytes(head + b'# was: New-PSSession to outlook.office365.com\n')
+    res = mod.scan_paths([str(tmp_path)], prefilter=PREFILTER)
+    assert bool(res['candidates']) is expected
+    assert mod.sniffed_powershell(head.decode()) is expected

@@ -1,4 +1,4 @@
-#Requires -Modules @{ ModuleName = 'ExchangeOnlineManagement'; ModuleVersion = '3.0.0' }
-Connect-ExchangeOnline -Credential $Credential -ShowBanner:$false
+$Session = New-PSSession -ConfigurationName Microsoft.Exchange -ConnectionUri https://outlook.office365.com/powershell-liveid/ -Credential $Credential -Authentication Basic -AllowRedirection
+Import-PSSession $Session -DisableNameChecking
 $stats = Invoke-Command -Session $Session -ScriptBlock { Get-MailboxStatistics -Identity $using:Upn }
-Disconnect-ExchangeOnline -Confirm:$false
+Remove-PSSession $Session

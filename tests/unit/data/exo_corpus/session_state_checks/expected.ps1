@@ -1,6 +1,6 @@
 #Requires -Modules @{ ModuleName = 'ExchangeOnlineManagement'; ModuleVersion = '3.0.0' }
 Connect-ExchangeOnline -Credential $Credential -ShowBanner:$false
-if ($Session.State -ne 'Opened' -or $Session.Availability -ne 'Available') {
+if ((-not (Get-ConnectionInformation | Where-Object { $_.State -eq 'Connected' -and $_.Name -like 'ExchangeOnline_*' })) -or (-not (Get-ConnectionInformation | Where-Object { $_.State -eq 'Connected' -and $_.Name -like 'ExchangeOnline_*' }))) {
     throw 'Exchange Online session is not usable'
 }
-$existing = Get-PSSession | Where-Object { $_.ConfigurationName -eq 'Microsoft.Exchange' -and $_.State -eq 'Opened' }
+$existing = Get-ConnectionInformation | Where-Object { $_.State -eq 'Connected' -and $_.Name -like 'ExchangeOnline_*' }

@@ -4,6 +4,7 @@
 """Unit and property tests of the EXO script engine."""
 
 import codecs
+import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -220,3 +221,152 @@ def test_property_use_rps_session_removed(sample):
         assert other in result['text']
     assert exo.scan(result['text'])['parse_errors'] == []
     assert exo.migrate(result['text'])['changed'] is False
+
+
+# -- def-use: no migrated output reads a name whose definition the rewrite removed ------------------
+
+# uses of the session variable V (and of the module variable M that Import-PSSession returned)
+PRESENCE_USES = [
+    "if (!{V}) {{ throw 'not connected' }}",
+    "if ({V}) {{ Write-Verbose 'connected' }}",
+    "if (-not {V}) {{ return }}",
+    "if ($null -eq {V}) {{ throw 'none' }}",
+    "if ({V} -ne $null -and $ready) {{ 'ok' }}",
+    "if ({V}.State -eq 'Opened') {{ 'ok' }}",
+    "if ({V}.State -ne 'Opened') {{ throw 'broken' }}",
+    "if ({V}.Availability -eq 'Available') {{ 'ok' }}",
+    "$ok = [bool]{V}",
+    "while (-not {V}) {{ break }}",
+    "if ({V}) {{ Remove-PSSession {V} }}",
+    "if ({M}.Count -ne 1) {{ throw 'import failed' }}",
+    "if ({M}.Count -gt 0) {{ 'imported' }}",
+    "if (!{M}) {{ throw 'import failed' }}",
+    "Import-Module {M} -Global",
+]
+OTHER_USES = [
+    'Write-Host "session: {V}"',
+    'Invoke-Command -Session {V} -ScriptBlock {{ Get-Mailbox }}',
+    'Write-Output {V}',
+    '{V} | Export-Clixml -Path session.xml',
+    '$name = {V}.ComputerName',
+    'Enter-PSSession {V}',
+    'Write-Host {M}.Name',
+    '$copy = {V}',
+    'Set-Variable -Name keep -Value {M}',
+]
+
+
+@st.composite
+def defuse_scripts(draw):
+    scope = draw(st.sampled_from(['', 'global:', 'script:']))
+    name = draw(st.sampled_from(['Session', 'EXOSession', 'o365']))
+    module = draw(st.sampled_from(['Modules', 'exoModule']))
+    var = '$' + scope + name
+    # a read may spell the scope differently from the definition (same binding at script level)
+    reads = [var, '$' + name] if scope else [var]
+    uses = draw(st.lists(st.sampled_from(PRESENCE_USES + OTHER_USES), min_size=1, max_size=4))
+    before = draw(st.lists(st.sampled_from(uses), max_size=2))
+    in_function = draw(st.booleans())
+    lines = []
+    if before:
+        lines.append('function Test-Exchange {')
+        lines.extend('    ' + u.format(V=draw(st.sampled_from(reads)), M='$' + module) for u in before)
+        lines.append('}')
+    body = [
+        '%s = New-PSSession -ConfigurationName Microsoft.Exchange -ConnectionUri https://outlook.office365.com/powershell-liveid/ '
+        '-Credential $Cred -Authentication Basic -AllowRedirection' % var,
+        '$%s = Import-PSSession %s -AllowClobber' % (module, var),
+    ]
+    body.extend(u.format(V=draw(st.sampled_from(reads)), M='$' + module) for u in uses)
+    if in_function and not scope:
+        lines.append('function Connect-Cloud {')
+        lines.extend('    ' + line for line in body)
+        lines.append('}')
+        lines.append('Connect-Cloud')
+    else:
+        lines.extend(body)
+    lines.append('Get-Mailbox -ResultSize 1')
+    all_uses = set(uses) | set(before)
+    # a function-local session read from another function: another binding, refused by the final name check
+    cross_scope = bool(in_function and not scope and before)
+    return '\n'.join(lines) + '\n', name, module, all_uses, cross_scope
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(defuse_scripts())
+def test_property_no_read_of_removed_names(sample):
+    text, name, module, uses, cross_scope = sample
+    result = exo.migrate(text)
+    if not result['changed']:
+        assert result['text'] is text
+        assert any(f['id'] == 'EXO031' for f in result['findings'])
+        # the file was refused only because of a use with no V3 equivalent (or a read in another scope)
+        assert uses & set(OTHER_USES) or cross_scope
+        return
+    out = result['text']
+    for removed in (name, module):
+        assert not re.search(r'\$(\{)?((global|script|local):)?%s\b' % re.escape(removed), out, re.I), (removed, out)
+    assert exo.scan(out)['parse_errors'] == []
+    assert 'Get-ConnectionInformation' in out or not (uses - {'Import-Module {M} -Global'})
+    assert exo.migrate(out)['changed'] is False
+    # every use with a known V3 equivalent lets the rewrite happen
+    assert not (uses & set(OTHER_USES))
+
+
+@pytest.mark.parametrize('auth,words', [
+    ('keep_credential', ('ROPC', 'MFA')), ('interactive', ('MFA', 'unattended')),
+    ('certificate', ('app-only', 'Windows only')), ('managed_identity', ('Azure', 'Connect-IPPSSession')),
+])
+def test_migrate_reports_the_limits_of_the_auth_mode(auth, words):
+    text = ('$s = New-PSSession -ConfigurationName Microsoft.Exchange -ConnectionUri https://outlook.office365.com/powershell-liveid/ '
+            '-Credential $c -Authentication Basic -AllowRedirection\nImport-PSSession $s\n')
+    options = {'app_id': 'a', 'organization': 'contoso.onmicrosoft.com', 'certificate_thumbprint': 'AB'}
+    for result in (exo.migrate(text, auth=auth, options=options), exo.migrate('Get-Mailbox\n', auth=auth)):
+        assert all(word in result['auth_limits'] for word in words)
+
+
+LEGACY_LINE = ('$s = New-PSSession -ConfigurationName Microsoft.Exchange -ConnectionUri https://outlook.office365.com/powershell-liveid/ '
+               '-Credential $c -Authentication Basic -AllowRedirection\nImport-PSSession $s\n')
+
+
+def test_size_bound_gives_a_finding_and_fails_closed():
+    text = LEGACY_LINE * 50
+    for result in (exo.scan(text, limits={'max_chars': 1000}), exo.migrate(text, limits={'max_chars': 1000})):
+        assert [f['id'] for f in result['findings']] == ['EXO032']
+        assert result['legacy_remaining'] == 1
+    assert exo.migrate(text, limits={'max_chars': 1000})['text'] is text
+    assert exo.scan('Get-Process\n' * 200, limits={'max_chars': 100})['legacy_remaining'] == 0
+
+
+def test_time_bound_gives_a_finding_not_a_stall():
+    import time
+    text = LEGACY_LINE * 400
+    start = time.monotonic()
+    result = exo.migrate(text, limits={'max_seconds': 0.05})
+    assert time.monotonic() - start < 5
+    assert [f['id'] for f in result['findings']] == ['EXO032'] and result['changed'] is False
+    assert 'longer than' in result['findings'][0]['message']
+    assert exo.scan(text, limits={'max_seconds': 0.05})['legacy_remaining'] == 1
+
+
+@pytest.mark.parametrize('build', [
+    lambda n: '& {\n' * n + 'Get-Mailbox\n' + '}\n' * n,
+    lambda n: '$x = ' + '@{ a = ' * n + '1' + ' }' * n + '\n',
+    lambda n: LEGACY_LINE.replace('$s', '$s%d' % n) * n,
+])
+def test_analysis_time_grows_about_linearly(build):
+    import time
+
+    def cost(n):
+        text = build(n)
+        best = None
+        for dummy in range(3):
+            # CPU time of this process: other jobs on a shared machine do not count
+            start = time.process_time()
+            exo.migrate(text)
+            took = time.process_time() - start
+            best = took if best is None else min(best, took)
+        return best
+    small, large = cost(150), cost(600)
+    # four times the input: a quadratic analysis costs 16x; allow noise on a shared machine
+    assert large < max(small, 0.01) * 9, (small, large)

@@ -1,5 +1,3 @@
-#!powershell
-
 # Copyright: (c) 2026, mailtls.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
@@ -45,6 +43,9 @@ $maxSkipped = 200
 $sniffRegex = New-Object -TypeName System.Text.RegularExpressions.Regex -ArgumentList @(
     '\A\s*(?:#!.*\b(?:pwsh|powershell)(?:\.exe)?\b|#requires\b|param\s*\(|\[cmdletbinding\b|<#)',
     [System.Text.RegularExpressions.RegexOptions]::IgnoreCase
+)
+$sniffLines = New-Object -TypeName System.Text.RegularExpressions.Regex -ArgumentList @(
+    '(?im)^[ \t]*(?:\$[\w:]+[ \t]*=|(?:Get|Set|New|Remove|Import|Export|Connect|Disconnect|Add|Invoke|Write|Start|Stop|Test|Select|Where|ForEach|Out|Read|ConvertTo|ConvertFrom|Enable|Disable|Register)-[A-Za-z]+\b|function[ \t]+[\w-]+)'
 )
 $strictUtf8 = New-Object -TypeName System.Text.UTF8Encoding -ArgumentList $false, $true
 $latin1 = [System.Text.Encoding]::GetEncoding(28591)
@@ -204,8 +205,8 @@ function Invoke-Scan {
                 try {
                     $stream = [IO.File]::OpenRead($full)
                     try {
-                        $head = New-Object -TypeName byte[] -ArgumentList 512
-                        $read = $stream.Read($head, 0, 512)
+                        $head = New-Object -TypeName byte[] -ArgumentList 4096
+                        $read = $stream.Read($head, 0, 4096)
                     }
                     finally {
                         $stream.Dispose()
@@ -216,6 +217,9 @@ function Invoke-Scan {
                     elseif ($headBom -eq 'utf-8') { $text = $latin1.GetString($head, 3, [Math]::Max(0, $read - 3)) }
                     else { $text = $latin1.GetString($head, 0, $read) }
                     $wanted = $sniffRegex.IsMatch($text)
+                    if (-not $wanted -and -not $text.TrimStart().StartsWith('#!')) {
+                        $wanted = $sniffLines.Matches($text).Count -ge 2
+                    }
                 }
                 catch {
                     $wanted = $false

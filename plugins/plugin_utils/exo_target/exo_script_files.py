@@ -1,4 +1,3 @@
-#!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, mailtls.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -8,7 +7,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 ---
 module: exo_script_files
-short_description: Find and safely rewrite PowerShell script files on a host (helper of exo_scripts)
+short_description: INTERNAL helper of exo_scripts; find and safely rewrite PowerShell script files on a host
 version_added: 0.1.0
 description:
   - Target-side helper of the M(mailtls.remediation.exo_scripts) action. It does the file system work
@@ -130,22 +129,10 @@ seealso:
   - module: mailtls.remediation.exo_scripts
 '''
 
+# Internal helper: it is not a public module (it lives in plugin_utils/exo_target and only the
+# exo_scripts action runs it, as ansible.legacy.exo_script_files with this folder on the search path),
+# so there are no task examples; DOCUMENTATION and RETURN describe the contract with the action.
 EXAMPLES = r'''
-- name: Find scripts that mention Remote PowerShell
-  mailtls.remediation.exo_script_files:
-    paths: [/opt/automation]
-    prefilter: ['New-PSSession', 'UseRPSSession']
-    include_content: false
-  register: found
-
-- name: Write a new version of one script (refused if it changed since the scan)
-  mailtls.remediation.exo_script_files:
-    state: write
-    files:
-      - path: /opt/automation/mailbox-report.ps1
-        content: "{{ new_script | b64encode }}"
-        expected_sha256: "{{ found.candidates[0].sha256 }}"
-    backup_dir: /var/backups/exo-scripts
 '''
 
 RETURN = r'''
@@ -298,7 +285,7 @@ DEFAULT_EXCLUDES = [
     '/proc', '/sys', '/dev', '/run', '/opt/microsoft/powershell',
 ]
 MAX_SKIPPED = 200
-SNIFF_BYTES = 512
+SNIFF_BYTES = 4096
 BINARY_PROBE = 8192
 
 _SNIFF_RE = re.compile(
@@ -311,6 +298,23 @@ _SNIFF_RE = re.compile(
     r')',
     re.IGNORECASE,
 )
+
+
+# Content sniffing for extensionless files without a shebang or header: lines that start with a
+# PowerShell assignment, a Verb-Noun cmdlet call or a function definition. Two such lines make a
+# candidate; a shebang of another interpreter never does. The PowerShell helper uses the same pattern.
+SNIFF_LINES = (r'(?im)^[ \t]*(?:\$[\w:]+[ \t]*=|(?:Get|Set|New|Remove|Import|Export|Connect|Disconnect|Add|Invoke|Write|Start|Stop|'
+               r'Test|Select|Where|ForEach|Out|Read|ConvertTo|ConvertFrom|Enable|Disable|Register)-[A-Za-z]+\b|function[ \t]+[\w-]+)')
+_SNIFF_LINES_RE = re.compile(SNIFF_LINES)
+
+
+def sniffed_powershell(text):
+    """True when the start of an extensionless file reads as PowerShell."""
+    if _SNIFF_RE.match(text):
+        return True
+    if text.lstrip('\ufeff \t\r\n').startswith('#!'):
+        return False
+    return len(_SNIFF_LINES_RE.findall(text)) >= 2
 
 
 class WriteRefused(Exception):
@@ -577,7 +581,7 @@ class Scanner(object):
             text = head[2:].decode(bom, 'replace')
         else:
             text = head.decode('latin-1')
-        return bool(_SNIFF_RE.match(text))
+        return sniffed_powershell(text)
 
     def _consider(self, path, name, explicit=False):
         self.files_walked += 1
@@ -645,12 +649,31 @@ def scan_paths(paths=None, **kwargs):
     return scanner.run(paths if paths else DEFAULT_LINUX_PATHS)
 
 
+def suffix_error(suffix):
+    """Why ``suffix`` cannot name a copy next to its original (None when it can).
+
+    A suffix is a file name fragment: no directory separator of either platform, no NUL, not empty,
+    so the copy always lands in the folder of the script it was made from.
+    """
+    if not suffix:
+        return 'side_by_side_suffix must not be empty'
+    if '/' in suffix or '\\' in suffix or '\0' in suffix:
+        return 'side_by_side_suffix must be a file name fragment without / or \\ (got %r)' % suffix
+    return None
+
+
 def side_by_side_name(path, suffix):
+    error = suffix_error(suffix)
+    if error:
+        raise WriteRefused(error)
     directory, name = os.path.split(path)
     stem, ext = os.path.splitext(name)
     if not stem:
         stem, ext = name, ''
-    return os.path.join(directory, stem + suffix + ext)
+    dest = os.path.join(directory, stem + suffix + ext)
+    if os.path.dirname(os.path.normpath(dest)) != os.path.normpath(directory) or os.path.basename(dest) in ('.', '..'):
+        raise WriteRefused('side_by_side_suffix %r would write outside the folder of %s' % (suffix, path))
+    return dest
 
 
 def _read(path):
@@ -712,7 +735,11 @@ def write_one(spec, write_mode='in_place', suffix='.exov3', backup=True, backup_
         result.update(refused=True, sha256=sha256_bytes(current), msg='file changed since it was scanned; not written')
         return result
     if write_mode == 'side_by_side':
-        dest = side_by_side_name(real, suffix)
+        try:
+            dest = side_by_side_name(real, suffix)
+        except WriteRefused as exc:
+            result.update(refused=True, msg=str(exc))
+            return result
         result['dest'] = dest
         try:
             existing = _read(dest) if os.path.lexists(dest) else None
@@ -812,8 +839,9 @@ def main():
                 cand['content'] = base64.b64encode(cand.pop('data')).decode('ascii')
         module.exit_json(changed=False, **result)
 
-    if not params['side_by_side_suffix'] or os.sep in params['side_by_side_suffix']:
-        module.fail_json(msg='side_by_side_suffix must be a non-empty file name fragment')
+    error = suffix_error(params['side_by_side_suffix'])
+    if error and params['write_mode'] == 'side_by_side':
+        module.fail_json(msg=error)
     result = write_files(
         params['files'],
         write_mode=params['write_mode'],

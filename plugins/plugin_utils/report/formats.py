@@ -33,20 +33,19 @@ def csv_cell(value):
     return text
 
 
-def csv_row(doc, out, change):
+def csv_row(doc, out, change, fails, fixes, label, plan):
     host = doc['host']
     rem = doc['run'].get('remediation') or {}
-    plan = model.plan_of(doc)
     return [csv_cell(v) for v in (
         host.get('name'),
         out,
         doc['run']['status'],
         doc['verdict']['status'],
         host.get('os_family'),
-        model.os_label(doc),
+        label,
         len(doc.get('findings') or []),
-        ' | '.join(model.what_fails(doc)),
-        ' | '.join(model.what_to_do(doc)),
+        ' | '.join(fails),
+        ' | '.join(fixes),
         rem.get('status', ''),
         len((plan or {}).get('changes') or []) if plan is not None else '',
         change or '',
@@ -110,10 +109,23 @@ def _element(tag, attrs, text=None):
     return '%s>%s</%s>' % (head, escape(_x(text)), tag)
 
 
+_CHECK_ATTRS = {}
+
+
+def _check_attr(check):
+    """``name="..."`` of a check; check names repeat across hosts, so each is escaped once."""
+    text = _CHECK_ATTRS.get(check)
+    if text is None:
+        text = 'name=' + _attr(check)
+        if len(_CHECK_ATTRS) < 10000:
+            _CHECK_ATTRS[check] = text
+    return text
+
+
 def junit_cases(doc, counts):
     """The ``<testcase>`` elements of one host as text; ``counts`` (tests, failures, errors, skipped) is updated."""
-    name = doc['host']['name']
     state = doc['run']['status']
+    head = '<testcase classname=%s ' % _attr(doc['host']['name'])
     out = []
     for check, items in _checks(doc):
         counts['tests'] += 1
@@ -145,10 +157,7 @@ def junit_cases(doc, counts):
             elif unknown and state not in ('unreachable', 'failed', 'not_reported'):
                 inner.append(_element('skipped', (('message', '; '.join(f.get('title', '') for f in unknown)),)))
                 counts['skipped'] += 1
-            if items and not gating:
-                inner.append('<system-out>%s</system-out>' % escape(_x(_finding_text(items))))
-        head = '<testcase classname=%s name=%s' % (_attr(name), _attr(check))
-        out.append(head + ('>' + ''.join(inner) + '</testcase>' if inner else '/>'))
+        out.append(head + _check_attr(check) + ('>' + ''.join(inner) + '</testcase>' if inner else '/>'))
     return '\n'.join(out) + '\n'
 
 

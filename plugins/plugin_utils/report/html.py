@@ -28,7 +28,7 @@ from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 
 from ansible_collections.mailtls.remediation.plugins.module_utils import _posture as posture
-from ansible_collections.mailtls.remediation.plugins.plugin_utils.report import model
+from ansible_collections.mailtls.remediation.plugins.plugin_utils.report import jsonenc, model
 
 TEMPLATES = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'templates')
 MAX_EXO_ROWS = 1000
@@ -54,7 +54,7 @@ STATE_COLORS = {'allowed': '#b3261e', 'refused': '#188038', 'unknown': '#c5a100'
 
 def json_dumps(value):
     """Compact JSON, safe inside a ``<script type="application/json">`` element (Jinja2's own escaping)."""
-    return htmlsafe_json_dumps(value, separators=(',', ':'), ensure_ascii=False, default=str)
+    return htmlsafe_json_dumps(value, dumps=jsonenc.dumps)
 
 
 def environment():
@@ -116,8 +116,13 @@ def evidence_text(ev):
 
 
 def states(protocols):
-    protocols = protocols or {}
-    return ''.join(_STATE_CODE.get((protocols.get(p) or {}).get('state'), 'U') for p in posture.PROTOCOLS)
+    if not protocols:
+        return 'U' * len(posture.PROTOCOLS)
+    out = []
+    for proto in posture.PROTOCOLS:
+        decided = protocols.get(proto)
+        out.append(_STATE_CODE.get(decided.get('state'), 'U') if decided else 'U')
+    return ''.join(out)
 
 
 def diff_text(diff):
@@ -150,19 +155,30 @@ class HostData(object):
         self.exo_rows = []
         self.exo_total = 0
         self.oses = set()
+        # evidence repeats across a fleet (same file, line, key, value): its text is built once
+        self._evidence = {}
 
-    def row(self, doc, out, change):
+    def evidence(self, ev):
+        try:
+            key = tuple(ev.items())
+            hit = self._evidence.get(key)
+        except TypeError:  # a list or mapping as value
+            return self.strings(evidence_text(ev))
+        if hit is None:
+            hit = self.strings(evidence_text(ev))
+            if len(self._evidence) < MAX_STRINGS:
+                self._evidence[key] = hit
+        return hit
+
+    def row(self, doc, out, change, fails, fixes, label, plan):
         host = doc['host']
-        fails = model.what_fails(doc)
-        fixes = model.what_to_do(doc)
-        plan = model.plan_of(doc)
         self.oses.add(host.get('os_family', 'other'))
         s = self.strings
         return [
             host.get('name'),
             model.OUTCOMES.index(out),
             host.get('os_family', 'other'),
-            s(model.os_label(doc)),
+            s(label),
             len(doc.get('findings') or []),
             s(fails[0] if fails else ''),
             s(fixes[0] if fixes else ''),
@@ -172,16 +188,17 @@ class HostData(object):
             len((plan or {}).get('changes') or []),
         ]
 
-    def detail(self, doc):
+    def detail(self, doc, plan):
         s = self.strings
         max_ev = self.max_evidence
         findings = []
-        for f in sorted(doc.get('findings') or [], key=lambda f: (model.EFFECT_ORDER.get(f.get('effect'), 9), f.get('id', ''))):
+        evidence = self.evidence
+        for f in sorted(doc.get('findings') or [], key=model.finding_key):
             evs = f.get('evidence') or []
             findings.append([
                 f.get('id'), f.get('subject'), f.get('effect'), f.get('severity'),
                 s(f.get('title')), s(f.get('remediation')),
-                [s(evidence_text(e)) for e in evs[:max_ev]], max(0, len(evs) - max_ev),
+                [evidence(e) for e in evs[:max_ev]], max(0, len(evs) - max_ev),
                 s(f.get('detail')),
             ])
         stacks = [[s.get('name'), s.get('kind'), s.get('version') or '', states(s.get('protocols'))]
@@ -192,7 +209,6 @@ class HostData(object):
         rem = doc['run'].get('remediation')
         if rem:
             detail['r'] = dict((k, v) for k, v in rem.items() if k not in ('plan', 'applied'))
-            plan = model.plan_of(doc)
             if plan is not None:
                 detail['p'] = compact_plan(plan, 'applied' if isinstance(rem.get('applied'), Mapping) else 'plan')
         if doc['run'].get('last_known'):

@@ -218,8 +218,12 @@ def outcome(doc):
     return (doc.get('verdict') or {}).get('status', 'unknown')
 
 
+def finding_key(f):
+    return (EFFECT_ORDER.get(f.get('effect'), 9), SEVERITY_ORDER.get(f.get('severity'), 9), f.get('id', ''))
+
+
 def _sorted_findings(doc):
-    return sorted(doc.get('findings') or [], key=lambda f: (EFFECT_ORDER.get(f.get('effect'), 9), SEVERITY_ORDER.get(f.get('severity'), 9), f.get('id', '')))
+    return sorted(doc.get('findings') or [], key=finding_key)
 
 
 def failing_findings(doc):
@@ -228,24 +232,35 @@ def failing_findings(doc):
 
 def what_fails(doc):
     """Short text: what is wrong on this host (gating findings first, else the run message)."""
-    fails = failing_findings(doc)
-    if fails:
-        # The detail carries the conditions ("only with RSA key exchange..."), which is the why.
-        return ['%s (%s)' % (f['title'], f['detail']) if f.get('detail') else f['title'] for f in fails]
-    state = outcome(doc)
-    if state in ('unreachable', 'failed', 'not_reported', 'unknown'):
-        return [f['title'] for f in _sorted_findings(doc) if f.get('effect') == 'unknown'][:3]
-    return []
+    return fails_and_fixes(doc)[0]
 
 
 def what_to_do(doc):
-    out = []
-    source = failing_findings(doc) or [f for f in _sorted_findings(doc) if f.get('effect') == 'unknown']
+    return fails_and_fixes(doc)[1]
+
+
+def fails_and_fixes(doc, out=None):
+    """(what fails, what to do) of one host, from one sort of its findings."""
+    ordered = _sorted_findings(doc)
+    fails = [f for f in ordered if f.get('effect') in GATING]
+    unknown = None
+    if fails:
+        # The detail carries the conditions ("only with RSA key exchange..."), which is the why.
+        texts = ['%s (%s)' % (f['title'], f['detail']) if f.get('detail') else f['title'] for f in fails]
+    else:
+        texts = []
+        if (out or outcome(doc)) in ('unreachable', 'failed', 'not_reported', 'unknown'):
+            unknown = [f for f in ordered if f.get('effect') == 'unknown']
+            texts = [f['title'] for f in unknown][:3]
+    fixes = []
+    source = fails
+    if not source:
+        source = unknown if unknown is not None else [f for f in ordered if f.get('effect') == 'unknown']
     for finding in source:
         fix = finding.get('remediation')
-        if fix and fix not in out:
-            out.append(fix)
-    return out
+        if fix and fix not in fixes:
+            fixes.append(fix)
+    return texts, fixes
 
 
 def os_label(doc):
@@ -312,20 +327,36 @@ def blocking_guards(plan):
     return [g for g in (plan or {}).get('guards') or [] if isinstance(g, Mapping) and g.get('blocking')]
 
 
+def stack_shares(doc):
+    """Per stack kind and protocol, the state on one host: allowed if any stack of that kind allows it,
+    refused if every one refuses it, unknown otherwise.  One pass over the stacks."""
+    kinds = OrderedDict()
+    protocols = posture.PROTOCOLS
+    for stack in doc.get('stacks') or []:
+        if not stack.get('present', True):
+            continue
+        kind = stack.get('kind', 'other')
+        states = kinds.get(kind)
+        if states is None:
+            states = kinds[kind] = {}
+        decided = stack.get('protocols') or {}
+        for proto in protocols:
+            current = states.get(proto)
+            if current == 'allowed':
+                continue
+            state = (decided.get(proto) or {}).get('state')
+            if state == 'allowed':
+                states[proto] = 'allowed'
+            elif state == 'refused':
+                if current is None:
+                    states[proto] = 'refused'
+            else:
+                states[proto] = 'unknown'
+    return kinds
+
+
 def stack_share(doc, kind):
-    """Per protocol, the state of a stack kind on one host: allowed if any stack of that kind allows it,
-    refused if every one refuses it, unknown otherwise."""
-    out = {}
-    stacks = [s for s in doc.get('stacks') or [] if s.get('kind', 'other') == kind and s.get('present', True)]
-    for proto in posture.PROTOCOLS:
-        states = set(((s.get('protocols') or {}).get(proto) or {}).get('state', 'unknown') for s in stacks)
-        if 'allowed' in states:
-            out[proto] = 'allowed'
-        elif states == {'refused'}:
-            out[proto] = 'refused'
-        else:
-            out[proto] = 'unknown'
-    return out
+    return stack_shares(doc).get(kind) or dict((p, 'unknown') for p in posture.PROTOCOLS)
 
 
 class Totals(object):
@@ -366,12 +397,7 @@ class Totals(object):
                                               'effect': finding.get('effect'), 'title': finding.get('title'),
                                               'remediation': finding.get('remediation')}
             entry['hosts'] += 1
-        kinds = []
-        for stack in doc.get('stacks') or []:
-            kind = stack.get('kind', 'other')
-            if stack.get('present', True) and kind not in kinds:
-                kinds.append(kind)
-        for kind in kinds:
+        for kind, states in stack_shares(doc).items():
             entry = self.stack_protocols.get(kind)
             if entry is None:
                 entry = self.stack_protocols[kind] = {
@@ -381,7 +407,7 @@ class Totals(object):
                     'unknown': OrderedDict((p, 0) for p in posture.PROTOCOLS),
                 }
             entry['hosts'] += 1
-            for proto, state in stack_share(doc, kind).items():
+            for proto, state in states.items():
                 entry[state][proto] += 1
         scripts = doc.get('scripts')
         if scripts:

@@ -26,7 +26,7 @@ from collections import OrderedDict
 from collections.abc import Mapping
 
 from ansible_collections.mailtls.remediation.plugins.module_utils import _posture as posture
-from ansible_collections.mailtls.remediation.plugins.plugin_utils.report import formats, html, model
+from ansible_collections.mailtls.remediation.plugins.plugin_utils.report import formats, html, jsonenc, model
 
 FILES = OrderedDict((
     ('json', 'posture.json'),
@@ -83,10 +83,7 @@ class _Out(object):
             os.unlink(self.tmp)
 
 
-def _dumps(value, pretty=False):
-    if pretty:
-        return json.dumps(value, indent=1, ensure_ascii=False, default=str)
-    return json.dumps(value, separators=(',', ':'), ensure_ascii=False, default=str)
+_dumps = jsonenc.dumps
 
 
 class _Bounded(object):
@@ -275,6 +272,9 @@ class ReportStream(object):
             if len(self.change_examples[change]) < EXAMPLES:
                 self.change_examples[change].append(name)
         self.totals.add(doc, out)
+        fails, fixes = model.fails_and_fixes(doc, out)
+        label = model.os_label(doc)
+        plan = model.plan_of(doc)
         sep = ',' if self.count else ''
         index = self.count
         self.count += 1
@@ -282,12 +282,12 @@ class ReportStream(object):
         if 'json' in self.wanted:
             self.json_out.write(sep + ('\n' if self.pretty else '') + _dumps(doc, self.pretty))
         if 'csv' in self.wanted:
-            self.csv_writer.writerow(formats.csv_row(doc, out, change))
+            self.csv_writer.writerow(formats.csv_row(doc, out, change, fails, fixes, label, plan))
         if 'junit' in self.wanted:
             self.junit_spool.write(formats.junit_cases(doc, self.junit_counts))
         if self.hostdata is not None:
-            self.rows_spool.write(sep + html.json_dumps(self.hostdata.row(doc, out, change)))
-            self.details_spool.write(sep + html.json_dumps(self.hostdata.detail(doc)))
+            self.rows_spool.write(sep + html.json_dumps(self.hostdata.row(doc, out, change, fails, fixes, label, plan)))
+            self.details_spool.write(sep + html.json_dumps(self.hostdata.detail(doc, plan)))
         self.outcomes_out.write('%s%s:%s' % (sep, json.dumps(name, ensure_ascii=False), json.dumps([out, verdict, doc['run']['status']])))
 
         ids = []
@@ -301,10 +301,8 @@ class ReportStream(object):
         if out != 'compliant':
             self.action_total += 1
             self.action.add((model.OUTCOMES.index(out), name), lambda: {
-                'name': name, 'outcome': out, 'os': model.os_label(doc),
-                'fails': '; '.join(model.what_fails(doc)[:3]), 'fix': '; '.join(model.what_to_do(doc)[:2])})
+                'name': name, 'outcome': out, 'os': label, 'fails': '; '.join(fails[:3]), 'fix': '; '.join(fixes[:2])})
 
-        plan = model.plan_of(doc)
         if plan is not None:
             applied = isinstance((doc['run'].get('remediation') or {}).get('applied'), Mapping)
             self.plan.add(name, plan, applied)

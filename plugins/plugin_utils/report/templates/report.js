@@ -291,7 +291,9 @@
   });
   function hostIndex(name) { for (var i = 0; i < N; i++) { if (H[i][0] === name) { return i; } } return -1; }
   function route() {
-    var m = /^#(host|finding|change)=(.*)$/.exec(location.hash);
+    var m = /^#(host|finding|change|view)=(.*)$/.exec(location.hash);
+    // #view=history: the history view on its own (comparison, trend, kept runs)
+    document.body.classList.toggle('only-history', !!m && m[1] === 'view' && m[2] === 'history');
     if (!m) { return; }
     var value = decodeURIComponent(m[2]);
     if (m[1] === 'host') { var hi = hostIndex(value); if (hi >= 0) { showHost(hi); } }

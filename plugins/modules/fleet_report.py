@@ -23,10 +23,6 @@ description:
     with a schema-valid placeholder posture that says why; no host is silently dropped.
   - This is an action plugin; nothing is executed on the managed hosts. Run it once for the whole scope, for example through the
     C(mailtls.remediation.fleet_report) role.
-requirements:
-  - jmespath (on the controller, only for O(views))
-  - Chromium on the controller, only for the C(pdf) format
-  - orjson (optional; the JSON files are written faster with it)
 options:
   dest:
     description:
@@ -106,16 +102,14 @@ options:
     description: Seconds Chromium may take to print C(report.pdf).
     type: int
     default: 300
+extends_documentation_fragment:
+  - mailtls.remediation.attributes
+  - mailtls.remediation.attributes.action
+requirements:
+  - Controller - the Python package C(jmespath), only when O(views) are given.
+  - Controller - Chromium (Debian package C(chromium)), only for the C(pdf) format.
+  - Controller - the Python package C(orjson) is optional; with it the JSON files are written faster.
 attributes:
-  action:
-    description: Runs as an action plugin on the controller.
-    support: full
-  async:
-    description: Cannot run asynchronously.
-    support: none
-  bypass_host_loop:
-    description: Runs once per host.
-    support: none
   check_mode:
     support: full
     description: In check mode nothing is written and the files that would be written are returned.

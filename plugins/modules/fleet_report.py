@@ -40,9 +40,9 @@ options:
   formats:
     description:
       - Report files to write.
+      - V(pdf) prints C(index.html) to C(report.pdf) with headless Chromium (it needs V(html) too).
     type: list
     elements: str
-      - V(pdf) prints C(index.html) to C(report.pdf) with headless Chromium (it needs V(html) too).
     choices: [csv, html, json, junit, markdown, pdf]
     default: [json, csv, junit, markdown, html]
   title:

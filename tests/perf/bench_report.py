@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 """Benchmark: the fleet report at 1k, 10k and 100k hosts, from postures recorded by real tls_facts runs.
 
@@ -243,7 +242,7 @@ def one(n, dest, use_tracemalloc):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('--sizes', default='1000,10000,100000')
     parser.add_argument('--rerecord', action='store_true')
     parser.add_argument('--tracemalloc', action='store_true')
@@ -261,10 +260,10 @@ def main():
     if not samples:
         print('no posture could be recorded')
         return 1
-    print('recorded postures: %d, %s' % (len(samples), ', '.join('%s %.1f KB' % (n, len(json.dumps(d, separators=(",", ":"))) / 1024.0)
-                                                                 for n, d in samples)))
-    print('%8s %8s %8s %9s %10s %10s %12s %11s %11s %s' % ('hosts', 'cpu s', 'wall s', 'cpu/10k', 'rss MB', 'traced MB', 'posture.json',
-                                                          'index.html', 'B/host', 'outcomes'))
+    sizes = ', '.join('%s %.1f KB' % (n, len(json.dumps(d, separators=(',', ':'))) / 1024.0) for n, d in samples)
+    print('recorded postures: %d, %s' % (len(samples), sizes))
+    columns = ('hosts', 'cpu s', 'wall s', 'cpu/10k', 'rss MB', 'traced MB', 'posture.json', 'index.html', 'B/host', 'outcomes')
+    print('%8s %8s %8s %9s %10s %10s %12s %11s %11s %s' % columns)
     for n in [int(s) for s in args.sizes.split(',') if s]:
         dest = os.path.join(BUILD, 'report-%d' % n)
         shutil.rmtree(dest, ignore_errors=True)

@@ -38,7 +38,7 @@ FILES = OrderedDict((
 ))
 PLAN_FILE = 'change-plan.json'
 OUTCOMES_FILE = 'outcomes.json'
-EXAMPLES = 20
+EXAMPLE_HOSTS = 20
 MD_HOSTS = 50
 MAX_PLAN_TARGETS = 500
 MAX_GUARDS = 200
@@ -269,7 +269,7 @@ class ReportStream(object):
         if self.previous is not None:
             change = model.compare(self.previous.get(name, False), verdict)
             self.changes[change] += 1
-            if len(self.change_examples[change]) < EXAMPLES:
+            if len(self.change_examples[change]) < EXAMPLE_HOSTS:
                 self.change_examples[change].append(name)
         self.totals.add(doc, out)
         fails, fixes = model.fails_and_fixes(doc, out)
@@ -296,7 +296,7 @@ class ReportStream(object):
             if fid not in ids:
                 ids.append(fid)
                 hosts = self.finding_hosts.setdefault(fid, [])
-                if len(hosts) < EXAMPLES:
+                if len(hosts) < EXAMPLE_HOSTS:
                     hosts.append(name)
         if out != 'compliant':
             self.action_total += 1
@@ -334,7 +334,7 @@ class ReportStream(object):
             return None
         removed = [n for n in self.previous if n not in self.seen]
         return {'previous': self.previous_id, 'counts': dict(self.changes), 'examples': self.change_examples,
-                'removed': len(removed), 'removed_examples': removed[:EXAMPLES]}
+                'removed': len(removed), 'removed_examples': removed[:EXAMPLE_HOSTS]}
 
     def scope(self, report):
         run = report['run']

@@ -14,7 +14,7 @@ import fleet_data
 
 def run(dest, hostvars, hosts=None, when='2026-01-01T00:00:00Z', keep=10, **kwargs):
     hosts = list(hostvars) if hosts is None else hosts
-    return writer.write_report(dest, hosts, lambda n: hostvars.get(n), generated_at=when, keep_runs=keep, **kwargs)
+    return writer.write_report(dest, hosts, hostvars.get, generated_at=when, keep_runs=keep, **kwargs)
 
 
 def reported(name, kind, os_family='linux'):
@@ -87,7 +87,7 @@ def test_two_runs_compare_and_keep_history(tmp_path):
 def test_retention_and_same_second_runs(tmp_path):
     dest = str(tmp_path / 'r')
     hv = {'a': reported('a', 'compliant')}
-    ids = [run(dest, hv, when='2026-03-01T00:00:00Z', keep=3)['run_id'] for _ in range(3)]
+    ids = [run(dest, hv, when='2026-03-01T00:00:00Z', keep=3)['run_id'] for _attempt in range(3)]
     assert ids == ['20260301T000000Z', '20260301T000000Z-2', '20260301T000000Z-3']
     r4 = run(dest, hv, when='2026-03-01T00:00:01Z', keep=3)
     assert r4['removed_runs'] == ['20260301T000000Z']

@@ -136,7 +136,7 @@ def junit_cases(doc, counts):
                                       _finding_text(doc.get('findings') or [])))
                 counts['errors'] += 1
             rem = doc['run'].get('remediation') or {}
-            if rem.get('status') in ('failed', 'rolled_back'):
+            if rem.get('status') in model.REMEDIATION_FAILED:
                 short = dict((k, v) for k, v in rem.items() if k not in ('plan', 'applied'))
                 inner.append(_element('failure', (('type', 'remediation_' + rem['status']), ('message', rem.get('reason') or rem['status'])),
                                       json.dumps(short, sort_keys=True, default=str)))

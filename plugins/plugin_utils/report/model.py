@@ -213,7 +213,7 @@ def outcome(doc):
     if state in ('unreachable', 'failed', 'not_reported'):
         return state
     rem = doc.get('run', {}).get('remediation') or {}
-    if rem.get('status') in ('failed', 'rolled_back'):
+    if rem.get('status') in REMEDIATION_FAILED:
         return 'failed'
     return (doc.get('verdict') or {}).get('status', 'unknown')
 
@@ -310,7 +310,9 @@ def compare(previous, now):
     return 'regressed' if _VERDICT_RANK[now] > _VERDICT_RANK[previous] else 'improved'
 
 
-REMEDIATION_STATES = ('changed', 'would_change', 'unchanged', 'rolled_back', 'failed')
+REMEDIATION_STATES = ('changed', 'would_change', 'unchanged', 'blocked', 'rolled_back', 'rollback_failed', 'failed')
+# A host whose remediation ended in one of these is reported as failed, whatever its posture says.
+REMEDIATION_FAILED = ('failed', 'rolled_back', 'rollback_failed')
 
 
 def plan_of(doc):

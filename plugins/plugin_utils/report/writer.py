@@ -277,8 +277,11 @@ def console_summary(result, dest):
     lines = ['%d host(s): %s' % (totals['hosts'], ', '.join(parts) or 'none')]
     rem = totals.get('remediation') or {}
     if any(rem.get(k) for k in model.REMEDIATION_STATES) or rem.get('with_plan'):
-        lines.append('remediation: %d changed, %d would change, %d rolled back, %d failed, %d blocked by a guard' % (
-            rem.get('changed', 0), rem.get('would_change', 0), rem.get('rolled_back', 0), rem.get('failed', 0), rem.get('blocked_by_guards', 0)))
+        line = 'remediation: %d changed, %d would change, %d rolled back, %d failed, %d blocked by a guard' % (
+            rem.get('changed', 0), rem.get('would_change', 0), rem.get('rolled_back', 0), rem.get('failed', 0), rem.get('blocked_by_guards', 0))
+        if rem.get('rollback_failed'):
+            line += ', %d whose rollback FAILED' % rem['rollback_failed']
+        lines.append(line)
     comp = report.get('comparison')
     if comp:
         c = comp['counts']

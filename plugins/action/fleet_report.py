@@ -75,8 +75,15 @@ class ActionModule(ActionBase):
             raise AnsibleActionFail('keep_runs must be 0 (no history: files straight into dest) or a number of runs to keep, not %d' % args['keep_runs'])
 
         hostvars = task_vars.get('hostvars') or {}
+        started = task_vars.get('fleet_report_run_started')
+        if not started:
+            # record_scope keeps it on localhost; a report task of a play over the fleet (remediate) sees it there
+            try:
+                started = hostvars['localhost'].get('fleet_report_run_started') if 'localhost' in hostvars else None
+            except Exception:  # pylint: disable=broad-except
+                started = None
         run = {
-            'started_at': task_vars.get('fleet_report_run_started'),
+            'started_at': model.plain(started) if started else None,
             'play': task_vars.get('ansible_play_name'),
             'limit': task_vars.get('ansible_limit'),
             'check_mode': bool(task_vars.get('ansible_check_mode')),

@@ -363,7 +363,8 @@ class ReportStream(object):
         comparison = self.comparison()
         plan = self.plan.result()
         this_run = {'id': self.run_id or '', 'generated_at': self.generated_at, 'hosts': totals['hosts'],
-                    'by_outcome': dict(totals['by_outcome']), 'check_mode': bool(self.run.get('check_mode')), 'play': self.run.get('play')}
+                    'by_outcome': dict(totals['by_outcome']), 'check_mode': bool(self.run.get('check_mode')), 'play': self.run.get('play'),
+                    'started_at': self.run.get('started_at')}
         history_runs = self.history_runs + ([this_run] if self.run_id else [])
         report = OrderedDict((
             ('title', self.title),

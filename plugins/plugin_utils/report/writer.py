@@ -191,9 +191,24 @@ def write_pdf(html_path, pdf_path, chromium=None, timeout=300):
     return pdf_path
 
 
+def _same_run(runs_dir, earlier, started_at):
+    """The kept run that this playbook run already wrote (same start time), if any."""
+    if not started_at:
+        return None
+    for old in reversed(earlier):
+        info = _load_json(os.path.join(runs_dir, old, RUN_FILE))
+        if isinstance(info, dict) and info.get('started_at') == started_at:
+            return old
+    return None
+
+
 def write_report(dest, hosts, get_vars, wanted=DEFAULT_FORMATS, title='Mail TLS posture', run=None, views=None, max_evidence=5,
                  keep_runs=10, pretty_json=False, generated_at=None, chromium=None, pdf_timeout=300):
     """Write the report of ``hosts`` (``get_vars(name)`` -> that host's variables) into ``dest``.
+
+    A playbook run that writes its report more than once (``remediate`` after every batch) passes the
+    same ``run['started_at']`` each time: the report of that run is rewritten in place, so it stays one
+    kept run and compares itself with the run before it.
 
     Returns a dict: ``dir`` (where this run's files are), ``run_id``, ``files`` (absolute paths),
     ``report`` (the header with totals, comparison and change-plan summary), ``plan`` (aggregate),
@@ -210,7 +225,13 @@ def write_report(dest, hosts, get_vars, wanted=DEFAULT_FORMATS, title='Mail TLS 
         runs_dir = os.path.join(dest, 'runs')
         os.makedirs(runs_dir, exist_ok=True)
         earlier = list_runs(runs_dir)
-        run_id, run_dir = _new_run_dir(runs_dir, generated_at)
+        run_id = _same_run(runs_dir, earlier, (run or {}).get('started_at'))
+        created = not run_id
+        if run_id:
+            earlier.remove(run_id)
+            run_dir = os.path.join(runs_dir, run_id)
+        else:
+            run_id, run_dir = _new_run_dir(runs_dir, generated_at)
         for old in reversed(earlier):
             previous = load_outcomes(os.path.join(runs_dir, old))
             if previous is not None:
@@ -222,6 +243,7 @@ def write_report(dest, hosts, get_vars, wanted=DEFAULT_FORMATS, title='Mail TLS 
                 history_runs.append(info)
     else:
         run_dir = dest
+        created = False
     try:
         writer = stream.ReportStream(run_dir, wanted, title=title, run=run, views=views, max_evidence=max_evidence,
                                      generated_at=generated_at, previous=previous, previous_id=previous_id,
@@ -233,9 +255,15 @@ def write_report(dest, hosts, get_vars, wanted=DEFAULT_FORMATS, title='Mail TLS 
             write_pdf(os.path.join(run_dir, stream.FILES['html']), os.path.join(run_dir, stream.FILES['pdf']), chromium=chromium, timeout=pdf_timeout)
         write_text_atomic(os.path.join(run_dir, RUN_FILE), json.dumps(result['this_run'], sort_keys=True) + '\n')
     except BaseException:
-        if keep_runs:
+        if created:
             shutil.rmtree(run_dir, ignore_errors=True)
         raise
+    if keep_runs:
+        # a rewritten run: files this write did not produce are not left behind
+        produced = set(result['files']) | {stream.OUTCOMES_FILE, RUN_FILE}
+        for name in PUBLISHED:
+            if name not in produced and os.path.lexists(os.path.join(run_dir, name)):
+                os.unlink(os.path.join(run_dir, name))
     removed = []
     history = result['report'].get('run_id') and history_runs + [result['this_run']] or []
     if keep_runs:

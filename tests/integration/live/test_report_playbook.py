@@ -123,3 +123,41 @@ def test_summary_gate_history_and_change_plan(tmp_path):
     proc = play(tmp_path, data, '-e', 'fleet_report_keep_runs=1')
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert len(os.listdir(str(report / 'runs'))) == 1
+
+
+SERIAL_PLAY = '''
+- name: A rollout in batches that rewrites the report after each batch, as remediate does
+  hosts: fleet
+  gather_facts: false
+  serial: 2
+  tasks:
+    - name: Record the scope
+      ansible.builtin.include_role:
+        name: mailtls.remediation.fleet_report
+        tasks_from: record_scope
+    - name: Posture and status as tls_inventory leaves them
+      ansible.builtin.set_fact:
+        mailtls_posture: "{{ lookup('ansible.builtin.file', data_dir ~ '/' ~ inventory_hostname ~ '.json') | from_json }}"
+        tls_inventory_status: {status: reported, msg: ''}
+    - name: Rewrite the report after this batch
+      ansible.builtin.include_role:
+        name: mailtls.remediation.fleet_report
+'''
+
+
+def test_report_rewritten_per_batch_is_one_run_with_one_summary(tmp_path):
+    kinds = dict(('b%02d' % i, 'compliant') for i in range(1, 6))
+    data = setup(tmp_path, kinds)
+    (tmp_path / 'play.yml').write_text(SERIAL_PLAY)
+    proc = play(tmp_path, data)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    report = tmp_path / 'mailtls-report'
+    # three batches, three rewrites, one kept run
+    assert proc.stdout.count('TASK [mailtls.remediation.fleet_report : Write the fleet report once for the whole scope]') == 3
+    assert len(os.listdir(str(report / 'runs'))) == 1
+    # the summary is printed once, after the last batch, with every host
+    assert proc.stdout.count('"5 host(s): compliant 5"') == 1
+    assert '(kept runs: 1)' in proc.stdout
+    data_json = json.loads((report / 'posture.json').read_text())
+    assert sorted(h['host']['name'] for h in data_json['hosts']) == sorted(kinds)
+    assert all(h['run']['status'] == 'reported' for h in data_json['hosts'])

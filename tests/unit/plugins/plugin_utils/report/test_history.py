@@ -135,3 +135,23 @@ def test_failed_run_leaves_no_run_directory(tmp_path):
         writer.write_report(dest, ['a'], broken, generated_at='2026-05-02T00:00:00Z')
     assert writer.list_runs(os.path.join(dest, 'runs')) == ['20260501T000000Z']
     assert os.readlink(os.path.join(dest, 'latest')) == os.path.join('runs', '20260501T000000Z')
+
+
+def test_a_run_rewritten_after_every_batch_stays_one_run(tmp_path):
+    """remediate rewrites the report after each batch with the same start time: one kept run, compared with the one before."""
+    dest = str(tmp_path / 'b')
+    hv = dict((n, reported(n, 'legacy')) for n in ('a', 'b', 'c'))
+    run(dest, hv, when='2026-06-01T00:00:00Z', run={'started_at': '2026-06-01T00:00:00Z'})
+    batch = {'started_at': '2026-06-02T00:00:00Z'}
+    hv['a'] = reported('a', 'compliant')
+    first = run(dest, {'a': hv['a']}, hosts=['a', 'b', 'c'], when='2026-06-02T00:01:00Z', run=batch)
+    assert first['report']['comparison']['counts']['fixed'] == 1
+    assert first['report']['comparison']['counts']['no_data'] == 2  # b and c not reached yet
+    hv['b'] = reported('b', 'compliant')
+    hv['c'] = reported('c', 'compliant')
+    second = run(dest, hv, when='2026-06-02T00:05:00Z', run=batch)
+    assert second['run_id'] == first['run_id'] == '20260602T000100Z'
+    assert writer.list_runs(os.path.join(dest, 'runs')) == ['20260601T000000Z', '20260602T000100Z']
+    assert second['report']['comparison']['previous'] == '20260601T000000Z'
+    assert second['report']['comparison']['counts']['fixed'] == 3
+    assert [h['id'] for h in second['history']] == ['20260601T000000Z', '20260602T000100Z']

@@ -75,14 +75,27 @@ def utc_now():
     return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).strftime('%Y-%m-%dT%H:%M:%SZ')
 
 
+_SCALARS = (int, float, bool, type(None))
+
+
 def plain(value):
-    """Deep copy into plain dict/list/str/int/float/bool/None (Ansible wraps its own types)."""
+    """Deep copy into plain dict/list/str/int/float/bool/None (Ansible wraps its own types).
+
+    Exact built-in types take a fast path: the action plugin converts every host's posture with this.
+    """
+    kind = type(value)
+    if kind is str or kind in _SCALARS:
+        return value
+    if kind is dict:
+        return dict((k if type(k) is str else str(k), plain(v)) for k, v in value.items())
+    if kind is list:
+        return [plain(v) for v in value]
     if isinstance(value, Mapping):
         return dict((str(k), plain(v)) for k, v in value.items())
     if isinstance(value, (list, tuple, set, frozenset)):
         return [plain(v) for v in value]
     if isinstance(value, bool) or value is None:
-        return value
+        return bool(value) if value is not None else None
     if isinstance(value, int):
         return int(value)
     if isinstance(value, float):

@@ -87,7 +87,7 @@ def plain(value):
     if kind is str or kind in _SCALARS:
         return value
     if kind is dict:
-        return dict((k if type(k) is str else str(k), plain(v)) for k, v in value.items())
+        return dict((str(k), plain(v)) for k, v in value.items())
     if kind is list:
         return [plain(v) for v in value]
     if isinstance(value, Mapping):

@@ -34,6 +34,8 @@ def connection_info(action_plugin, task_vars):
     if name == 'winrm':
         scheme = task_vars.get('ansible_winrm_scheme') or ('http' if port == 5985 else 'https')
         transport = task_vars.get('ansible_winrm_transport') or ''
+        if task_vars.get('ansible_winrm_cert_pem') and not transport:
+            transport = 'certificate'
     elif name == 'psrp':
         scheme = task_vars.get('ansible_psrp_protocol') or ('http' if port == 5985 else 'https')
         transport = task_vars.get('ansible_psrp_auth') or ''

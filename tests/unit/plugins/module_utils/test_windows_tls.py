@@ -109,13 +109,14 @@ CASES = {
         guard=None),
     '2012r2_default': dict(
         verdict='will_fail',
-        stacks={'schannel_client': W8_DEFAULT, 'schannel_server': W8_DEFAULT, 'winhttp': (R, A, A, A, R), 'dotnet_v4': LEGACY_ONLY},
+        # WinHTTP's documented default on 8.1 / 2012 R2 is 0xAA0: SSL 3.0 included, and SChannel still has it on
+        stacks={'schannel_client': W8_DEFAULT, 'schannel_server': W8_DEFAULT, 'winhttp': W8_DEFAULT, 'dotnet_v4': LEGACY_ONLY},
         present={'tls12_unavailable', 'win_dotnet_strong_crypto_not_set', 'ssl3_allowed'},
         absent={'win_tls12_update_missing', 'win_winhttp_tls12_bit_missing'},
         guard=None),
     '2012r2_legacy_off_dotnet_weak': dict(
         verdict='will_fail',
-        stacks={'schannel_client': (A, R, R, A, R), 'dotnet_v4': (A, R, R, R, R), 'winhttp': MODERN12},
+        stacks={'schannel_client': (A, R, R, A, R), 'dotnet_v4': (A, R, R, R, R), 'winhttp': (A, R, R, A, R)},
         present={'win_legacy_off_dotnet_weak', 'tls12_unavailable', 'win_dotnet_strong_crypto_not_set'},
         absent={'legacy_protocol_allowed', 'win_schannel_half_disabled'},
         guard=None),
@@ -190,7 +191,8 @@ CASES = {
         absent={'tls13_disabled'},
         guard=None),
     'win10_iiscrypto': dict(
-        verdict='at_risk',
+        # Enabled=0xffffffff is enabled for SChannel: a low finding, not a risk
+        verdict='compliant',
         stacks={'schannel_client': MODERN12, 'dotnet_v4': MODERN12, 'winhttp': MODERN12},
         present={'win_value_not_0_or_1'},
         absent={'tls12_unavailable', 'legacy_protocol_allowed', 'win_legacy_off_dotnet_weak'},
@@ -368,7 +370,7 @@ def test_enforce_plan_and_guard(name):
             # the other role is either changed too or already has the wanted value
             dummy, current = W.reg_value(raw, other_role, c['name'])
             assert (other_role, c['name']) in values or current == c['after']
-    if case['verdict'] == 'compliant':
+    if case['verdict'] == 'compliant' and not ids(W.posture_from_raw(raw, name)) & {'win_value_not_0_or_1'}:
         assert plan['changes'] == [] and plan['diff'] == {'before': '', 'after': ''}
         assert plan['reboot_required'] == {'schannel': False, 'winhttp': False, 'dotnet': False}
         return

@@ -79,15 +79,17 @@ CASES = {
         present=set(), absent={'tls13_disabled', 'win_value_undefined'}, guard=None),
     '2008r2_default': dict(
         verdict='will_fail',
-        stacks={'schannel_client': LEGACY_ONLY, 'schannel_server': LEGACY_ONLY, 'dotnet_v2': LEGACY_ONLY, 'winhttp': LEGACY_ONLY},
-        present={'tls12_unavailable', 'win_tls12_update_missing'},
-        absent={'win_dotnet_strong_crypto_not_set'},  # no .NET 4 on this host
+        # .NET 4.8 is there: Windows PowerShell 5.1 (WMF 5.1) cannot be installed without .NET 4.5.2 or newer
+        stacks={'schannel_client': LEGACY_ONLY, 'schannel_server': LEGACY_ONLY, 'dotnet_v2': LEGACY_ONLY, 'dotnet_v4': LEGACY_ONLY,
+                'winhttp': LEGACY_ONLY},
+        present={'tls12_unavailable', 'win_tls12_update_missing', 'win_dotnet_strong_crypto_not_set'},
+        absent={'win_winhttp_tls12_bit_missing'},
         guard='tls12_prerequisites_missing'),
     '2008r2_iiscrypto': dict(
         verdict='will_fail',
         stacks={'schannel_client': (R, A, A, A, R), 'schannel_server': (R, A, A, A, R), 'winhttp': TLS10_ONLY, 'dotnet_v2': TLS10_ONLY},
-        present={'win_value_not_0_or_1', 'win_winhttp_tls12_bit_missing', 'legacy_protocol_allowed'},
-        absent={'win_tls12_update_missing', 'ssl3_allowed', 'win_value_undefined'},
+        present={'win_value_not_0_or_1', 'win_winhttp_tls12_bit_missing', 'legacy_protocol_allowed', 'win_dotnet_strong_crypto_not_set'},
+        absent={'win_tls12_update_missing', 'ssl3_allowed'},
         guard=None),
     '2008sp2_no_kb4019276': dict(
         verdict='will_fail',

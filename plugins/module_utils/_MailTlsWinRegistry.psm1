@@ -270,7 +270,11 @@ Function Get-MailTlsRawRead {
             $engines.Add([string]$semver)
         }
     }
-    $raw.powershell = @{ version = $PSVersionTable.PSVersion.ToString(); edition = [string]$PSVersionTable.PSEdition; engines = @($engines) }
+    # process: powershell under WinRM's winrshost, wsmprovhost under PSRP (one process for every task)
+    $raw.powershell = @{
+        version = $PSVersionTable.PSVersion.ToString(); edition = [string]$PSVersionTable.PSEdition; engines = @($engines)
+        process = [System.Diagnostics.Process]::GetCurrentProcess().ProcessName
+    }
     $raw.pending_reboot = Get-MailTlsPendingReboot
     try {
         $raw.winrm = Get-MailTlsWinRm

@@ -33,6 +33,7 @@ __metaclass__ = type
 
 import copy
 
+from ansible_collections.mailtls.remediation.plugins.module_utils import _cipher_profiles as C
 from ansible_collections.mailtls.remediation.plugins.module_utils import _posture as P
 
 HKLM = 'HKLM'
@@ -189,6 +190,19 @@ WINDOWS_FINDINGS = {
         'severity': 'medium', 'effect': 'none',
         'title': '{what} can only use TLS 1.0 on this host; disabling TLS 1.0 would break it',
         'remediation': '{fix}; mailtls.remediation.system_tls refuses to disable TLS 1.0 until then (guard {guard}).',
+    },
+    'win_no_common_cipher_suite': {
+        'severity': 'critical', 'effect': 'will_fail',
+        'title': 'SChannel offers no cipher suite that {profile} accepts ({source})',
+        'remediation': 'Put TLS 1.2 suites that {profile} accepts (for example TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 or '
+                       'TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384) back into {where}, then reboot.',
+    },
+    'win_tls13_without_cipher_suites': {
+        'severity': 'high', 'effect': 'at_risk',
+        'title': 'SChannel has TLS 1.3 on but {source} offers no TLS 1.3 cipher suite',
+        'remediation': 'Put TLS_AES_256_GCM_SHA384 and TLS_AES_128_GCM_SHA256 back into the order, or turn TLS 1.3 off: '
+                       'a TLS 1.3 handshake without a suite fails, which breaks WinRM over HTTPS '
+                       '(https://github.com/diyan/pywinrm/issues/363).',
     },
     'win_reboot_pending': {
         'severity': 'info', 'effect': 'none',
@@ -862,6 +876,34 @@ def rdp_uses_tls(raw):
 
 
 # ---------------------------------------------------------------------------
+# Cipher suites: what SChannel offers, against what Exchange Online accepts.
+
+CIPHER_POLICY_KEY = 'SOFTWARE\\Policies\\Microsoft\\Cryptography\\Configuration\\SSL\\00010002'
+CIPHER_LOCAL_KEY = 'SYSTEM\\CurrentControlSet\\Control\\Cryptography\\Configuration\\Local\\SSL\\00010002'
+
+
+def schannel_cipher_suites(raw, info):
+    """(offered suites in order or None, where they come from, registry path or None).
+
+    The "SSL Cipher Suite Order" policy wins; then the local order that Enable-TlsCipherSuite,
+    Disable-TlsCipherSuite and IIS Crypto write; then the build's documented default.  Names the
+    build does not implement are dropped (SChannel ignores them)."""
+    defaults = C.windows_defaults(info['major'], info['minor'], info['build']) if info['known'] else None
+    suites = _dict(raw.get('cipher_suites'))
+    for key, path, what in (('policy', CIPHER_POLICY_KEY, 'the SSL Cipher Suite Order policy'),
+                            ('local', CIPHER_LOCAL_KEY, 'the local cipher suite order')):
+        item = _user_item({'v': suites.get(key)}, 'v')
+        if item['exists'] and item['value']:
+            order = C.split_order(item['value'])
+            if defaults is not None:
+                order = [name for name in order if name in defaults['supported']]
+            return order, what, path
+    if defaults is None:
+        return None, 'unknown build', None
+    return list(defaults['tls12']) + list(defaults['tls13']), 'the %s' % defaults['note'], None
+
+
+# ---------------------------------------------------------------------------
 # The posture document.
 
 def _all_schannel_states(raw, info):
@@ -1014,6 +1056,28 @@ def _component_findings(doc, raw, info, stacks, states):
                 [P.evidence('registry', path='HKLM\\SOFTWARE\\Microsoft\\Microsoft SQL Server', key=name, note=label)],
                 what='SQL Server instance %s, %s' % (name, label),
                 fix='Update SQL Server to a build with TLS 1.2 (%s)' % DOC_SQL_TLS12, guard='sql_server_tls12_unsupported'))
+    offered, source, path = schannel_cipher_suites(raw, info)
+    client = by_id.get('schannel_client')
+    if offered is not None and client is not None:
+        common = C.in_common(offered)
+        usable = dict((p, client['protocols'][p]['state'] == 'allowed') for p in ('tls1_2', 'tls1_3'))
+        client['details']['cipher_suites'] = {
+            'source': source, 'offered': offered, 'profile': C.DEFAULT_PROFILE,
+            'in_common_tls12': common['tls12'], 'in_common_tls13': common['tls13'],
+        }
+        if usable['tls1_2'] and not common['tls12'] and not (usable['tls1_3'] and common['tls13']):
+            ev = [P.evidence('registry', path='%s\\%s' % (HKLM, path) if path else None, key='Functions',
+                             note='%d suites offered, none accepted (%s)' % (len(offered), C.PROFILES[C.DEFAULT_PROFILE]['source']))]
+            P.add_finding(doc, P.make_finding(
+                'win_no_common_cipher_suite', 'stack:schannel_client', ev, profile=C.PROFILES[C.DEFAULT_PROFILE]['label'],
+                source=source, where=source if path else 'the cipher suite order'))
+        server = by_id.get('schannel_server')
+        tls13_on = usable['tls1_3'] or (server is not None and server['protocols']['tls1_3']['state'] == 'allowed')
+        if path and tls13_on and not [name for name in offered if name in C.TLS13_SUITES]:
+            P.add_finding(doc, P.make_finding(
+                'win_tls13_without_cipher_suites', 'stack:schannel_server',
+                [P.evidence('registry', path='%s\\%s' % (HKLM, path), key='Functions', note=', '.join(offered[:6]) + (' ...' if len(offered) > 6 else ''))],
+                source=source))
     pending = _dict(raw.get('pending_reboot'))
     if pending.get('pending'):
         reasons = ', '.join(pending.get('reasons') or []) or 'reason not given'

@@ -350,3 +350,83 @@ def test_sql_server_with_tls12_passes_and_ensure_tls12_never_asks():
 def test_every_guard_is_known_to_force_guards():
     status = guard_status(copy.deepcopy(load('2019_default')))
     assert set(status) == set(W.GUARD_IDS)
+
+
+# --- the recorded reads for CredSSP, certificate auth, PSRP, a German host, SQL Server, IIS Crypto ------
+
+def fired(raw, connection, **opts):
+    return sorted(g for g, st in guard_status(raw, connection, **opts).items() if st == 'fired')
+
+
+def test_credssp_fixture_fires_for_the_connection_and_for_rdp():
+    raw = load('2008r2_credssp_http')
+    assert fired(raw, CREDSSP_HTTP) == ['rdp_tls10_only', 'winrm_credssp_tls10_only']
+    assert fired(raw, HTTP) == ['rdp_tls10_only']
+    # the remedy the message names: KB3080079
+    raw['hotfixes'].append('KB3080079')
+    assert fired(raw, CREDSSP_HTTP) == []
+
+
+def test_certificate_auth_fixture():
+    raw = load('2022_cert_auth')
+    assert fired(raw, CERT) == ['winrm_certificate_tls13']
+    # ensure_tls12 touches only TLS 1.2, so the workaround stays
+    plan = W.plan_system_tls(raw, {'mode': 'ensure_tls12', 'connection': CERT})
+    assert not [c for c in plan['changes'] if 'TLS 1.3' in c['path']]
+
+
+def test_psrp_fixture_records_the_shared_host_process():
+    doc = W.posture_from_raw(load('2019_psrp'), 'h')
+    assert doc['host']['windows']['powershell']['process'] == 'wsmprovhost'
+    assert doc['verdict']['status'] == 'compliant'
+
+
+def test_german_host_keeps_localised_text_and_names():
+    raw = load('2019_de_de')
+    doc = W.posture_from_raw(raw, 'h')
+    errors = [f for f in doc['findings'] if f['id'] == 'gather_error']
+    assert any('unzulässig' in (e.get('note') or '') for f in errors for e in f['evidence'])
+    users = P.stack_by_id(doc, 'wininet')['details']['users']
+    assert [u['user'] for u in users] == ['CONTOSO\\jürgen.müller', 'CONTOSO\\sören']
+    # jürgen allows TLS 1.0/1.1 (0xA80), sören only 1.2/1.3 (0x2800): legacy allowed, TLS 1.2 allowed for both
+    assert states(doc, 'wininet') == (R, A, A, A, R)
+    # the SQL Server read failed: no guard can say "no instance", so nothing claims there is none
+    assert W.sql_instances(raw) == []
+
+
+def test_sql_fixture_names_only_the_old_instance():
+    doc = W.posture_from_raw(load('2016_sql2014'), 'h')
+    assert [f['subject'] for f in findings(doc, 'win_dependant_needs_tls10')] == ['service:mssql/LEGACYAPP']
+    assert [i['tls12'] for i in doc['host']['windows']['sql_server_instances']] == [True, False]
+
+
+def test_iiscrypto_best_practices_order_still_meets_exchange_online():
+    doc = W.posture_from_raw(load('2019_iiscrypto_best'), 'h')
+    suites = P.stack_by_id(doc, 'schannel_client')['details']['cipher_suites']
+    assert suites['source'] == 'the local cipher suite order'
+    assert suites['in_common_tls12'][0] == 'TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384'
+    assert not findings(doc, 'win_no_common_cipher_suite')
+
+
+def test_iiscrypto_strict_without_tls13_suites_is_flagged():
+    doc = W.posture_from_raw(load('2022_iiscrypto_strict'), 'h')
+    assert [f['subject'] for f in findings(doc, 'win_tls13_without_cipher_suites')] == ['stack:schannel_server']
+    assert P.stack_by_id(doc, 'schannel_client')['details']['cipher_suites']['in_common_tls13'] == []
+
+
+def test_a_windows10_policy_on_windows7_leaves_nothing_in_common():
+    doc = W.posture_from_raw(load('win7sp1_cipher_policy_gcm_only'), 'h')
+    suites = P.stack_by_id(doc, 'schannel_client')['details']['cipher_suites']
+    # TLS_ECDHE_RSA_*_GCM_* do not exist on Windows 7: SChannel drops them, DHE_RSA GCM is left
+    assert suites['offered'] == ['TLS_DHE_RSA_WITH_AES_256_GCM_SHA384']
+    assert suites['source'] == 'the SSL Cipher Suite Order policy'
+    assert [f['severity'] for f in findings(doc, 'win_no_common_cipher_suite')] == ['critical']
+    assert doc['verdict']['status'] == 'will_fail'
+
+
+def test_default_orders_meet_exchange_online_on_every_build():
+    for name in ('win7sp1_hardened', '2012r2_default', '2019_hardened', '2025_hardened'):
+        doc = W.posture_from_raw(load(name), name)
+        suites = P.stack_by_id(doc, 'schannel_client')['details']['cipher_suites']
+        assert suites['in_common_tls12'], name
+        assert not findings(doc, 'win_no_common_cipher_suite'), name

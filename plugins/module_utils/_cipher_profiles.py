@@ -32,11 +32,13 @@ M365_TLS12 = (
     'TLS_RSA_WITH_AES_256_CBC_SHA256',
     'TLS_RSA_WITH_AES_128_CBC_SHA256',
 )
-# The TLS 1.3 suites every TLS 1.3 implementation has (RFC 8446 section 9.1); the page as read
-# said TLS 1.3 was not supported yet, so TLS 1.3 counts as a bonus, never as the only common ground.
+# The TLS 1.3 suites every TLS 1.3 implementation has (RFC 8446 section 9.1). The page as read
+# said TLS 1.3 was not supported yet, so ``tls13_accepted`` is False: a host whose only common
+# ground is TLS 1.3 is reported as failing.  Set it to True once the source lists TLS 1.3.
 TLS13_SUITES = ('TLS_AES_256_GCM_SHA384', 'TLS_AES_128_GCM_SHA256')
 
 # Endpoint families. ``hosts`` per service; ``tls12``/``tls13`` the suites the family accepts;
+# ``tls13_accepted`` whether the family is documented to take TLS 1.3;
 # ``source``/``retrieved`` where the entry comes from and when it was read; ``confidence``:
 # 'documented' when the source names this family, 'same_as_worldwide' when Microsoft documents one
 # list for every cloud and the family is assumed to follow it.
@@ -45,28 +47,28 @@ PROFILES = {
         'label': 'Exchange Online (worldwide, GCC)',
         'hosts': {'imap': ['outlook.office365.com'], 'pop3': ['outlook.office365.com'], 'smtp': ['smtp.office365.com'],
                   'powershell': ['outlook.office365.com']},
-        'tls12': M365_TLS12, 'tls13': TLS13_SUITES, 'tls13_required': False,
+        'tls12': M365_TLS12, 'tls13': TLS13_SUITES, 'tls13_accepted': False,
         'source': M365_ENCRYPTION_DOC, 'retrieved': '2026-12-02', 'confidence': 'documented',
     },
     'exo_gcc_high': {
         'label': 'Exchange Online GCC High',
         'hosts': {'imap': ['outlook.office365.us'], 'pop3': ['outlook.office365.us'], 'smtp': ['smtp.office365.us'],
                   'powershell': ['outlook.office365.us']},
-        'tls12': M365_TLS12, 'tls13': TLS13_SUITES, 'tls13_required': False,
+        'tls12': M365_TLS12, 'tls13': TLS13_SUITES, 'tls13_accepted': False,
         'source': M365_ENCRYPTION_DOC, 'retrieved': '2026-12-02', 'confidence': 'same_as_worldwide',
     },
     'exo_dod': {
         'label': 'Exchange Online DoD',
         'hosts': {'imap': ['outlook-dod.office365.us'], 'pop3': ['outlook-dod.office365.us'], 'smtp': ['smtp.office365.us'],
                   'powershell': ['webmail.apps.mil']},
-        'tls12': M365_TLS12, 'tls13': TLS13_SUITES, 'tls13_required': False,
+        'tls12': M365_TLS12, 'tls13': TLS13_SUITES, 'tls13_accepted': False,
         'source': M365_ENCRYPTION_DOC, 'retrieved': '2026-12-02', 'confidence': 'same_as_worldwide',
     },
     'exo_21vianet': {
         'label': 'Exchange Online operated by 21Vianet',
         'hosts': {'imap': ['partner.outlook.cn'], 'pop3': ['partner.outlook.cn'], 'smtp': ['smtp.partner.outlook.cn'],
                   'powershell': ['partner.outlook.cn']},
-        'tls12': M365_TLS12, 'tls13': TLS13_SUITES, 'tls13_required': False,
+        'tls12': M365_TLS12, 'tls13': TLS13_SUITES, 'tls13_accepted': False,
         'source': M365_ENCRYPTION_DOC, 'retrieved': '2026-12-02', 'confidence': 'same_as_worldwide',
     },
 }

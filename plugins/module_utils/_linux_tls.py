@@ -19,6 +19,7 @@ import shutil
 import socket
 import subprocess
 
+from ansible_collections.mailtls.remediation.plugins.module_utils import _cipher_profiles
 from ansible_collections.mailtls.remediation.plugins.module_utils import _openssl_conf
 from ansible_collections.mailtls.remediation.plugins.module_utils import _gnutls_conf
 from ansible_collections.mailtls.remediation.plugins.module_utils import _openssl_policy
@@ -77,6 +78,11 @@ LINUX_FINDINGS = {
         'severity': 'medium', 'effect': 'at_risk',
         'title': 'OpenSSL {version} has no MinProtocol setting; only applications can refuse legacy protocols',
         'remediation': 'Upgrade OpenSSL to 1.1.1 or later, or set the minimum in each mail client.',
+    },
+    'openssl.no_common_cipher_suite': {
+        'severity': 'critical', 'effect': 'will_fail',
+        'title': 'OpenSSL offers no TLS 1.2 cipher suite that {profile} accepts (effective CipherString: {cipher})',
+        'remediation': 'Allow suites {profile} accepts, for example ECDHE+AESGCM, in the CipherString of {path}.',
     },
     'openssl.not_found': {
         'severity': 'info', 'effect': 'none',
@@ -273,10 +279,55 @@ def gather_openssl(document, distro, config_path=None, openssl_bin='openssl'):
     for proto, dec in decisions.items():
         stack['protocols'][proto] = dec
     stack['details'].update(facts)
+    if binary and stack['protocols'].get('tls1_2', {}).get('state') == 'allowed':
+        _openssl_cipher_suites(document, stack, binary, conf)
     if version is not None and not _openssl_policy.min_protocol_supported(version):
         add_finding(document, make_finding('openssl.no_min_protocol_support', 'stack:openssl',
                                            [evidence('build', key='version', value=stack['version'])], version=stack['version']))
     return stack
+
+
+def openssl_tls12_suites(binary, conf):
+    """The TLS 1.2 suites OpenSSL offers under configuration ``conf`` (IANA names, in order), or None.
+
+    One ``openssl ciphers -stdname -s -tls1_2`` run without a cipher list: the SSL_CTX it builds
+    applies the configuration's system_default CipherString and security level, exactly as an
+    application's default context would."""
+    env = dict(os.environ)
+    if conf:
+        env['OPENSSL_CONF'] = conf
+    out = run_command([binary, 'ciphers', '-stdname', '-s', '-tls1_2'], env=env)
+    if out is None or out[0] != 0:
+        return None
+    suites = []
+    for line in out[1].splitlines():
+        name = line.split(' ', 1)[0].strip()
+        if name.startswith('TLS_') and name not in suites:
+            suites.append(name)
+    return suites
+
+
+def _openssl_cipher_suites(document, stack, binary, conf):
+    suites = openssl_tls12_suites(binary, conf)
+    if suites is None:
+        stack['details']['cipher_suites'] = {'source': 'openssl ciphers -stdname -s -tls1_2 failed', 'offered': None}
+        return
+    profile = _cipher_profiles.PROFILES[_cipher_profiles.DEFAULT_PROFILE]
+    common = _cipher_profiles.in_common(suites)
+    stack['details']['cipher_suites'] = {
+        'source': 'openssl ciphers -stdname -s -tls1_2', 'offered': suites, 'profile': _cipher_profiles.DEFAULT_PROFILE,
+        'in_common_tls12': common['tls12'],
+    }
+    # TLS 1.3 suites come from Ciphersuites, not CipherString (OpenSSL's defaults always include
+    # AES-GCM); they count only where the endpoint family is documented to take TLS 1.3
+    tls13_rescue = (profile['tls13_accepted'] and stack['protocols'].get('tls1_3', {}).get('state') == 'allowed'
+                    and not (stack['details'].get('settings') or {}).get('Ciphersuites'))
+    if not common['tls12'] and not tls13_rescue:
+        cipher = (stack['details'].get('settings') or {}).get('CipherString') or 'built-in default'
+        add_finding(document, make_finding('openssl.no_common_cipher_suite', 'stack:openssl',
+                                           [evidence('command', note='%d suites offered, none in %s (%s)' % (
+                                               len(suites), profile['label'], profile['source']))],
+                                           profile=profile['label'], cipher=cipher, path=conf or 'the OpenSSL configuration'))
 
 
 def _openssl_issue_findings(document, resolution, conf):

@@ -1065,7 +1065,8 @@ def _component_findings(doc, raw, info, stacks, states):
             'source': source, 'offered': offered, 'profile': C.DEFAULT_PROFILE,
             'in_common_tls12': common['tls12'], 'in_common_tls13': common['tls13'],
         }
-        if usable['tls1_2'] and not common['tls12'] and not (usable['tls1_3'] and common['tls13']):
+        tls13_rescue = C.PROFILES[C.DEFAULT_PROFILE]['tls13_accepted'] and usable['tls1_3'] and common['tls13']
+        if usable['tls1_2'] and not common['tls12'] and not tls13_rescue:
             ev = [P.evidence('registry', path='%s\\%s' % (HKLM, path) if path else None, key='Functions',
                              note='%d suites offered, none accepted (%s)' % (len(offered), C.PROFILES[C.DEFAULT_PROFILE]['source']))]
             P.add_finding(doc, P.make_finding(

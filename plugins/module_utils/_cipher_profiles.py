@@ -74,6 +74,28 @@ PROFILES = {
 }
 DEFAULT_PROFILE = 'exo_worldwide'
 
+# OpenSSL's names for the IANA ones above (``openssl ciphers -stdname`` prints both; a test
+# compares this table with the real program).
+OPENSSL_NAMES = {
+    'TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384': 'ECDHE-ECDSA-AES256-GCM-SHA384',
+    'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256': 'ECDHE-ECDSA-AES128-GCM-SHA256',
+    'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384': 'ECDHE-RSA-AES256-GCM-SHA384',
+    'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256': 'ECDHE-RSA-AES128-GCM-SHA256',
+    'TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384': 'ECDHE-ECDSA-AES256-SHA384',
+    'TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256': 'ECDHE-ECDSA-AES128-SHA256',
+    'TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384': 'ECDHE-RSA-AES256-SHA384',
+    'TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256': 'ECDHE-RSA-AES128-SHA256',
+    'TLS_RSA_WITH_AES_256_GCM_SHA384': 'AES256-GCM-SHA384',
+    'TLS_RSA_WITH_AES_128_GCM_SHA256': 'AES128-GCM-SHA256',
+    'TLS_RSA_WITH_AES_256_CBC_SHA256': 'AES256-SHA256',
+    'TLS_RSA_WITH_AES_128_CBC_SHA256': 'AES128-SHA256',
+}
+
+
+def openssl_cipher_list(profile_id=DEFAULT_PROFILE):
+    """An OpenSSL cipher list (``-cipher``) with exactly the profile's TLS 1.2 suites."""
+    return ':'.join(OPENSSL_NAMES[name] for name in PROFILES[profile_id]['tls12'])
+
 # SChannel's default TLS 1.2/1.3 suites per build, from Microsoft's per-version pages
 # ("TLS Cipher Suites in Windows 7 / 8 / 8.1 / 10 v1607 / 10 v22H2 / 11 / Server 2022"), index at
 # https://learn.microsoft.com/en-us/windows/win32/secauthn/cipher-suites-in-schannel ; only suites

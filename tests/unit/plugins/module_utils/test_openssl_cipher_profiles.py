@@ -66,3 +66,11 @@ def test_the_configuration_not_a_cipher_argument_decides(tmp_path):
     assert second and all(s.startswith('TLS_RSA_WITH_AES_256_') for s in second)
     # RSA key exchange still meets the profile (TLS_RSA_WITH_AES_256_GCM_SHA384 is on Microsoft's list)
     assert 'TLS_RSA_WITH_AES_256_GCM_SHA384' in C.in_common(second)['tls12']
+
+
+def test_openssl_names_are_what_openssl_calls_the_iana_suites():
+    out = L.run_command([OPENSSL, 'ciphers', '-stdname', C.openssl_cipher_list() + ':@SECLEVEL=0'])
+    assert out is not None and out[0] == 0, out
+    pairs = dict(tuple(part.strip() for part in line.split(' - ', 1)) for line in out[1].splitlines() if ' - ' in line)
+    for iana, name in C.OPENSSL_NAMES.items():
+        assert pairs[iana].split()[0] == name

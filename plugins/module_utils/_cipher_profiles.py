@@ -96,6 +96,7 @@ def openssl_cipher_list(profile_id=DEFAULT_PROFILE):
     """An OpenSSL cipher list (``-cipher``) with exactly the profile's TLS 1.2 suites."""
     return ':'.join(OPENSSL_NAMES[name] for name in PROFILES[profile_id]['tls12'])
 
+
 # SChannel's default TLS 1.2/1.3 suites per build, from Microsoft's per-version pages
 # ("TLS Cipher Suites in Windows 7 / 8 / 8.1 / 10 v1607 / 10 v22H2 / 11 / Server 2022"), index at
 # https://learn.microsoft.com/en-us/windows/win32/secauthn/cipher-suites-in-schannel ; only suites

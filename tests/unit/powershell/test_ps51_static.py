@@ -148,6 +148,7 @@ def test_every_documented_option_is_accepted_on_windows(name):
 
 
 def test_spec_reader_sees_suboptions_and_misses_are_reported():
-    spec = ps51.argument_spec(b"$spec = @{\n    options = @{\n        a = @{ type = 'list'; elements = 'dict'; options = @{ b = @{ type = 'str' } } }\n    }\n}\n")
+    spec = ps51.argument_spec(b"$spec = @{\n    options = @{\n"
+                              b"        a = @{ type = 'list'; elements = 'dict'; options = @{ b = @{ type = 'str' } } }\n    }\n}\n")
     assert spec == {'a': {'type': 'list', 'options': {'b': {'type': 'str', 'options': None}}}}
     assert _missing({'a': {'suboptions': {'b': {}, 'c': {}}}, 'd': {}}, spec) == ['a.c', 'd']

@@ -20,7 +20,14 @@ Raw read format (what ``system_tls.ps1``/``tls_facts.ps1`` return as ``raw``)::
      "hotfixes": ["KB3140245", ...],
      "powershell": {...}, "pending_reboot": {"pending": bool, "reasons": [...]},
      "winrm": {"listeners": [{"transport": "HTTPS", "port": 5986, ...}]},
+     "internet_explorer": {"version", "svc_version"},
+     "wininet_users": [{"sid", "user", "values": {"SecureProtocols": item}, "policy": {...}}],
+     "rdp": {"deny_connections", "security_layer", "user_authentication"},
+     "sql_server": {"instances": [{"name", "id", "version", "patch_level", "current_version", ...}]},
+     "cipher_suites": {"policy": item, "local": item},
      "errors": [{"what": str, "where": str, "message": str}]}
+
+The parts after ``winrm`` are newer: a read without them (an older reader) counts as "not read".
 
 A value missing from ``values`` counts as absent.  Type names are the names of
 ``Microsoft.Win32.RegistryValueKind``.  DWORDs are unsigned (a -1 is accepted

@@ -443,7 +443,8 @@ Function Invoke-ProbeChild {
     }
     $bootstrap = @(
         '$ErrorActionPreference = ''Stop'''
-        '$payload = [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String([Console]::In.ReadToEnd().Trim())) | ConvertFrom-Json'
+        # stdin arrives as $input, as in Ansible's own bootstrap wrapper
+        '$payload = [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String(($input | Out-String).Trim())) | ConvertFrom-Json'
         '$out = & ([scriptblock]::Create($payload.script)) $payload.settings'
         '$json = ConvertTo-Json -InputObject $out -Depth 10 -Compress'
         '[Console]::Out.Write([Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes($json)))'

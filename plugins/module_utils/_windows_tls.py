@@ -721,6 +721,8 @@ def _winhttp_stacks(raw, info, client_states):
         conditions = []
         if info['known'] and (info['major'], info['minor']) >= (10, 0) and not item['exists']:
             conditions.append('updates since September 2022 (KB5017811) may have removed TLS 1.0/1.1 from the built-in default')
+        if info['known'] and (info['major'], info['minor']) == (6, 0) and info['winhttp_kb']:
+            conditions.append('WinHTTP on 2008 SP2 also needs its own TLS 1.1/1.2 update after KB4019276 (not checked)')
         _mask_states(stack, mask, reason, ev, info, client_states, conditions)
         stacks.append(stack)
     return stacks

@@ -180,3 +180,32 @@ def in_common(offered, profile_id=DEFAULT_PROFILE):
         'tls12': [s for s in offered if s in profile['tls12']],
         'tls13': [s for s in offered if s in profile['tls13']],
     }
+
+
+# GnuTLS: the Exchange Online suites its NORMAL priority contains (``gnutls-cli -l --priority
+# NORMAL`` lists no CBC suite with SHA-256/384, so only the GCM ones), by GnuTLS's names for
+# key exchange, cipher and MAC, which the [overrides] section of the system configuration can
+# disable (blocklist mode) or must enable (allowlist mode).  A test compares this with gnutls-cli.
+GNUTLS_NORMAL = {
+    'TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384': ('ECDHE-ECDSA', 'AES-256-GCM', 'AEAD'),
+    'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256': ('ECDHE-ECDSA', 'AES-128-GCM', 'AEAD'),
+    'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384': ('ECDHE-RSA', 'AES-256-GCM', 'AEAD'),
+    'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256': ('ECDHE-RSA', 'AES-128-GCM', 'AEAD'),
+    'TLS_RSA_WITH_AES_256_GCM_SHA384': ('RSA', 'AES-256-GCM', 'AEAD'),
+    'TLS_RSA_WITH_AES_128_GCM_SHA256': ('RSA', 'AES-128-GCM', 'AEAD'),
+}
+
+
+def gnutls_exo_suites(mode, listed):
+    """The Exchange Online suites GnuTLS still offers under its system configuration.
+
+    ``mode`` is 'blocklist' or 'allowlist'; ``listed`` maps 'kx', 'cipher', 'mac' to the names the
+    [overrides] section disables (blocklist: tls-disabled-*) or enables (allowlist: tls-enabled-*)."""
+    names = dict((dim, set(str(v).upper() for v in (listed.get(dim) or ()))) for dim in ('kx', 'cipher', 'mac'))
+    out = []
+    for suite, parts in GNUTLS_NORMAL.items():
+        hits = [part.upper() in names[dim] for dim, part in zip(('kx', 'cipher', 'mac'), parts)]
+        if (mode == 'allowlist' and all(hits)) or (mode != 'allowlist' and not any(hits)):
+            out.append(suite)
+    return out
+

@@ -84,6 +84,12 @@ LINUX_FINDINGS = {
         'title': 'OpenSSL offers no TLS 1.2 cipher suite that {profile} accepts (effective CipherString: {cipher})',
         'remediation': 'Allow suites {profile} accepts, for example ECDHE+AESGCM, in the CipherString of {path}.',
     },
+    'gnutls.no_common_cipher_suite': {
+        'severity': 'critical', 'effect': 'will_fail',
+        'title': 'GnuTLS offers no TLS 1.2 cipher suite that {profile} accepts ({path})',
+        'remediation': 'Remove the tls-disabled-* lines (or add tls-enabled-* lines in allowlist mode) so that AES-GCM with '
+                       'ECDHE-RSA or RSA key exchange stays available in {path}.',
+    },
     'openssl.not_found': {
         'severity': 'info', 'effect': 'none',
         'title': 'No OpenSSL command line tool was found; library facts come from Python',
@@ -431,7 +437,8 @@ def gather_gnutls(document, config_path='/etc/gnutls/config', crypto_policy_stac
         add_finding(document, make_finding('file.unreadable', 'stack:gnutls', [evidence('file', path=path, note=current.error)],
                                            path=path, why=current.error))
     text = _openssl_conf.read_bytes_lossless(current.data) if current.data is not None else ''
-    result = _gnutls_conf.read_versions(_gnutls_conf.parse(text, path))
+    parsed = _gnutls_conf.parse(text, path)
+    result = _gnutls_conf.read_versions(parsed)
     for issue in result.get('issues', []):
         add_finding(document, make_finding('gnutls.config_problem', 'stack:gnutls',
                                            [evidence('file', path=path, line=issue.get('line'), key=issue.get('key'), value=issue.get('value'),
@@ -461,7 +468,28 @@ def gather_gnutls(document, config_path='/etc/gnutls/config', crypto_policy_stac
             set_protocol(stack, proto, 'allowed', "enabled by GnuTLS's default priorities and not disabled in %s" % path,
                          [evidence('default', path=path, note='no disabled-version for this protocol')])
     stack['details']['tls13_capable'] = ver is None or ver >= (3, 6, 5)
+    _gnutls_cipher_suites(document, stack, parsed, result.get('mode'), path)
     return stack
+
+
+def _gnutls_cipher_suites(document, stack, parsed, mode, path):
+    """Exchange Online suites left by the [overrides] section (no subprocess: the section is read)."""
+    prefix = 'tls-enabled-' if mode == 'allowlist' else 'tls-disabled-'
+    listed = {'kx': [], 'cipher': [], 'mac': []}
+    for line in parsed.entries('overrides'):
+        key = line.key.lower()
+        if key.startswith(prefix) and key[len(prefix):] in listed:
+            listed[key[len(prefix):]].append(line.value.strip())
+    remaining = _cipher_profiles.gnutls_exo_suites(mode, listed)
+    profile = _cipher_profiles.PROFILES[_cipher_profiles.DEFAULT_PROFILE]
+    stack['details']['cipher_suites'] = {'source': '[overrides] of %s over the NORMAL priority' % path,
+                                         'profile': _cipher_profiles.DEFAULT_PROFILE, 'in_common_tls12': remaining,
+                                         'listed': dict((k, v) for k, v in listed.items() if v)}
+    if not remaining and stack['protocols'].get('tls1_2', {}).get('state') == 'allowed':
+        add_finding(document, make_finding('gnutls.no_common_cipher_suite', 'stack:gnutls',
+                                           [evidence('file', path=path, section='overrides', note=', '.join(
+                                               '%s%s = %s' % (prefix, k, ' '.join(v)) for k, v in sorted(listed.items()) if v) or mode)],
+                                           profile=profile['label'], path=path))
 
 
 def _gnutls_evidence(path, item):

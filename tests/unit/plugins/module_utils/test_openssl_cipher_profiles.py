@@ -74,3 +74,40 @@ def test_openssl_names_are_what_openssl_calls_the_iana_suites():
     pairs = dict(tuple(part.strip() for part in line.split(' - ', 1)) for line in out[1].splitlines() if ' - ' in line)
     for iana, name in C.OPENSSL_NAMES.items():
         assert pairs[iana].split()[0] == name
+
+
+GNUTLS = shutil.which('gnutls-cli')
+
+
+def _gnutls_listed(conf):
+    """The Exchange Online suites gnutls-cli lists for NORMAL under a system configuration."""
+    import os  # pylint: disable=import-outside-toplevel
+    env = dict(os.environ, GNUTLS_SYSTEM_PRIORITY_FILE=conf)
+    out = L.run_command([GNUTLS, '-l', '--priority', 'NORMAL'], env=env)
+    assert out is not None, 'gnutls-cli did not run'
+    names = set()
+    for line in out[1].splitlines():
+        name = line.split()[0] if line.strip() else ''
+        for kx in ('ECDHE_ECDSA_', 'ECDHE_RSA_', 'RSA_'):
+            if name.startswith('TLS_' + kx):
+                names.add('TLS_' + kx + 'WITH_' + name[len('TLS_' + kx):])
+                break
+    return sorted(n for n in names if n in C.PROFILES['exo_worldwide']['tls12'])
+
+
+@pytest.mark.skipif(GNUTLS is None, reason='gnutls-bin is installed by hack/bootstrap.sh')
+@pytest.mark.parametrize('overrides, mode', [
+    ('', 'blocklist'),
+    ('tls-disabled-kx = RSA\n', 'blocklist'),
+    ('tls-disabled-cipher = AES-256-GCM\ntls-disabled-cipher = AES-128-GCM\n', 'blocklist'),
+    ('tls-disabled-kx = ECDHE-RSA\ntls-disabled-kx = ECDHE-ECDSA\ntls-disabled-kx = RSA\n', 'blocklist'),
+])
+def test_gnutls_prediction_matches_gnutls_cli(tmp_path, overrides, mode):
+    conf = tmp_path / 'config'
+    conf.write_text('[overrides]\n' + overrides if overrides else '')
+    doc = P.new_document('linux', 'h')
+    stack = L.gather_gnutls(doc, str(conf))
+    predicted = sorted(stack['details']['cipher_suites']['in_common_tls12'])
+    assert predicted == _gnutls_listed(str(conf))
+    found = [f for f in doc['findings'] if f['id'] == 'gnutls.no_common_cipher_suite']
+    assert bool(found) == (not predicted)

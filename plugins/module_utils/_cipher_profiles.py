@@ -208,4 +208,3 @@ def gnutls_exo_suites(mode, listed):
         if (mode == 'allowlist' and all(hits)) or (mode != 'allowlist' and not any(hits)):
             out.append(suite)
     return out
-

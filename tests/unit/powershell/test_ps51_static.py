@@ -109,14 +109,30 @@ def test_every_rule_has_a_negative_self_test():
 # ---------------------------------------------------------------------------
 # Dual modules: the .py DOCUMENTATION and the .ps1 argument spec.
 
-def _documentation(name):
-    """The module's DOCUMENTATION, read as the literal it is (the module is not imported)."""
-    with open(os.path.join(REPO, 'plugins', 'modules', name + '.py')) as fh:
+def _literal(path, attr):
+    """A string constant of a Python file, read as the literal it is (the file is not imported)."""
+    with open(path) as fh:
         tree = ast.parse(fh.read())
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(getattr(t, 'id', None) == 'DOCUMENTATION' for t in node.targets):
-            return yaml.safe_load(ast.literal_eval(node.value))
-    raise AssertionError('no DOCUMENTATION in %s.py' % name)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and any(getattr(t, 'id', None) == attr for t in node.targets):
+            return ast.literal_eval(node.value)
+    raise AssertionError('no %s in %s' % (attr, path))
+
+
+def _documentation(name):
+    """The module's DOCUMENTATION with the options of its doc fragments merged in, as ansible-doc shows them."""
+    doc = yaml.safe_load(_literal(os.path.join(REPO, 'plugins', 'modules', name + '.py'), 'DOCUMENTATION'))
+    options = {}
+    for fragment in doc.get('extends_documentation_fragment') or []:
+        parts = fragment.split('.')
+        if parts[:2] != ['mailtls', 'remediation']:
+            continue
+        attr = parts[3].upper() if len(parts) > 3 else 'DOCUMENTATION'
+        text = _literal(os.path.join(REPO, 'plugins', 'doc_fragments', parts[2] + '.py'), attr)
+        options.update(yaml.safe_load(text).get('options') or {})
+    options.update(doc.get('options') or {})
+    doc['options'] = options
+    return doc
 
 
 def _spec(name):

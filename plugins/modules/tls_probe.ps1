@@ -39,6 +39,20 @@ $spec = @{
         server_name = @{ type = 'str' }
         openssl_conf = @{ type = 'path' }
         gnutls_priority_file = @{ type = 'path' }
+        # Linux only (mail clients verified through their own OpenSSL/GnuTLS/Python settings); accepted so
+        # one task serves a mixed inventory. Windows mail clients use SChannel, which the probe already covers.
+        clients = @{
+            type = 'list'
+            elements = 'dict'
+            options = @{
+                name = @{ type = 'str'; required = $true }
+                path = @{ type = 'path' }
+                library = @{ type = 'str'; choices = 'openssl', 'gnutls', 'python' }
+                min_protocol = @{ type = 'str'; choices = 'ssl3', 'tls1_0', 'tls1_1', 'tls1_2', 'tls1_3' }
+                max_protocol = @{ type = 'str'; choices = 'ssl3', 'tls1_0', 'tls1_1', 'tls1_2', 'tls1_3' }
+                priority = @{ type = 'str' }
+            }
+        }
     }
     supports_check_mode = $true
 }
@@ -499,6 +513,11 @@ $engines = $module.Params.engines
 if ($engines -and ($engines | Where-Object { $_ -ne 'schannel' })) {
     $module.Warn("on Windows only the schannel engine exists; ignoring $((@($engines | Where-Object { $_ -ne 'schannel' })) -join ', ')")
 }
+if ($module.Params.clients) {
+    $module.Warn('clients is ignored on Windows: Windows mail clients use SChannel, which the schannel probes cover')
+}
+$module.Result.client_results = @()
+$module.Result.client_summary = @()
 if ($module.Params.ca_path) {
     $module.Warn('ca_path is ignored on Windows: SChannel validates against the Windows certificate store')
 }

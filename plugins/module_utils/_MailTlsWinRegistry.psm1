@@ -19,7 +19,21 @@ $script:ReadSpec = @(
     @{ Path = 'SOFTWARE\Microsoft\Windows\CurrentVersion\Internet Settings'; Names = @('SecureProtocols') },
     @{ Path = 'SOFTWARE\Policies\Microsoft\Windows\CurrentVersion\Internet Settings'; Names = @('SecureProtocols') }
 )
-$script:TlsHotfixes = @('KB3140245', 'KB4019276')
+# Updates the brain asks about (KB3140245 WinHTTP, KB4019276 2008 SP2 TLS 1.2, KB3080079 RDP/CredSSP
+# TLS 1.2, KB3154517-KB3154520 the .NET 3.5 TLS rollups); only listed on 2008 SP2 to 2012 R2.
+$script:TlsHotfixes = @('KB3140245', 'KB4019276', 'KB3080079', 'KB3154517', 'KB3154518', 'KB3154519', 'KB3154520')
+$script:CipherPolicyKey = 'SOFTWARE\Policies\Microsoft\Cryptography\Configuration\SSL\00010002'
+$script:CipherLocalKey = 'SYSTEM\CurrentControlSet\Control\Cryptography\Configuration\Local\SSL\00010002'
+
+Function Get-MailTlsValue {
+    <# One registry value or $null; safe under Set-StrictMode (never touches a property that may be absent). #>
+    param([string]$Path, [string]$Name)
+    $item = Get-ItemProperty -LiteralPath $Path -Name $Name -ErrorAction SilentlyContinue
+    if ($null -eq $item) {
+        return $null
+    }
+    $item.$Name
+}
 
 Function Get-MailTlsHklm {
     # The 64-bit view, so Wow6432Node paths are read literally from a 64-bit or 32-bit host.
@@ -79,28 +93,31 @@ Function Read-MailTlsKey {
 }
 
 Function Get-MailTlsOs {
-    $cv = Get-ItemProperty -LiteralPath 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion' -ErrorAction SilentlyContinue
+    $cvPath = 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion'
     $os = Get-CimInstance -ClassName Win32_OperatingSystem -ErrorAction Stop
     $version = [Version]$os.Version
-    $itype = $cv.InstallationType
+    $itype = Get-MailTlsValue -Path $cvPath -Name InstallationType
     if (-not $itype) {
         $itype = if ($os.ProductType -eq 1) { 'Client' } else { 'Server' }
     }
-    $display = $cv.DisplayVersion
+    # DisplayVersion exists from 20H2, ReleaseId from 1507 to 2009, UBR from Windows 10 on.
+    $display = Get-MailTlsValue -Path $cvPath -Name DisplayVersion
     if (-not $display) {
-        $display = $cv.ReleaseId
+        $display = Get-MailTlsValue -Path $cvPath -Name ReleaseId
     }
+    $ubr = Get-MailTlsValue -Path $cvPath -Name UBR
     @{
         product_name = $os.Caption
-        edition_id = $cv.EditionID
+        edition_id = Get-MailTlsValue -Path $cvPath -Name EditionID
         installation_type = $itype
         major = $version.Major
         minor = $version.Minor
         build = $version.Build
-        ubr = if ($null -ne $cv.UBR) { [int]$cv.UBR } else { 0 }
+        ubr = if ($null -ne $ubr) { [int]$ubr } else { $null }
         display_version = $display
         service_pack = [int]$os.ServicePackMajorVersion
         is_64bit = [Environment]::Is64BitOperatingSystem
+        ui_culture = [System.Globalization.CultureInfo]::InstalledUICulture.Name
     }
 }
 
@@ -112,8 +129,8 @@ Function Get-MailTlsPendingReboot {
     if (Test-Path -LiteralPath 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\WindowsUpdate\Auto Update\RebootRequired') {
         $reasons.Add('Windows Update')
     }
-    $sm = Get-ItemProperty -LiteralPath 'HKLM:\SYSTEM\CurrentControlSet\Control\Session Manager' -Name PendingFileRenameOperations -ErrorAction SilentlyContinue
-    if ($null -ne $sm -and $sm.PendingFileRenameOperations) {
+    $pending = Get-MailTlsValue -Path 'HKLM:\SYSTEM\CurrentControlSet\Control\Session Manager' -Name PendingFileRenameOperations
+    if ($pending) {
         $reasons.Add('PendingFileRenameOperations')
     }
     @{ pending = ($reasons.Count -gt 0); reasons = @($reasons) }
@@ -194,14 +211,43 @@ Function Get-MailTlsRawRead {
     finally {
         $hklm.Dispose()
     }
-    $ndp = Get-ItemProperty -LiteralPath 'HKLM:\SOFTWARE\Microsoft\NET Framework Setup\NDP\v4\Full' -ErrorAction SilentlyContinue
-    $ndp35 = Get-ItemProperty -LiteralPath 'HKLM:\SOFTWARE\Microsoft\NET Framework Setup\NDP\v3.5' -ErrorAction SilentlyContinue
+    $release = Get-MailTlsValue -Path 'HKLM:\SOFTWARE\Microsoft\NET Framework Setup\NDP\v4\Full' -Name Release
+    $install35 = Get-MailTlsValue -Path 'HKLM:\SOFTWARE\Microsoft\NET Framework Setup\NDP\v3.5' -Name Install
     $raw.dotnet = @{
-        v4_release = if ($null -ne $ndp -and $null -ne $ndp.Release) { [int]$ndp.Release } else { $null }
-        v35_installed = ($null -ne $ndp35 -and $ndp35.Install -eq 1)
+        v4_release = if ($null -ne $release) { [int]$release } else { $null }
+        v35_installed = ($install35 -eq 1)
+    }
+    $ie = 'HKLM:\SOFTWARE\Microsoft\Internet Explorer'
+    $raw.internet_explorer = @{ version = Get-MailTlsValue -Path $ie -Name Version; svc_version = Get-MailTlsValue -Path $ie -Name svcVersion }
+    foreach ($part in @(
+            @{ key = 'wininet_users'; what = 'the WinINet settings of loaded user profiles'; location = 'HKEY_USERS'; read = { Get-MailTlsWinInetUser } },
+            @{ key = 'sql_server'; what = 'the SQL Server instances'; location = 'HKLM:\SOFTWARE\Microsoft\Microsoft SQL Server'; read = { Get-MailTlsSqlServer } },
+            @{ key = 'rdp'; what = 'the RDP listener'; location = 'HKLM:\SYSTEM\CurrentControlSet\Control\Terminal Server'; read = { Get-MailTlsRdp } }
+        )) {
+        try {
+            $raw[$part.key] = & $part.read
+        }
+        catch {
+            $errors.Add(@{ what = $part.what; where = $part.location; message = $_.Exception.Message })
+            $raw[$part.key] = $null
+        }
+    }
+    $hklmCipher = Get-MailTlsHklm
+    try {
+        $raw.cipher_suites = @{
+            policy = (Read-MailTlsKey -Hklm $hklmCipher -Path $script:CipherPolicyKey -Names @('Functions')).values.Functions
+            local = (Read-MailTlsKey -Hklm $hklmCipher -Path $script:CipherLocalKey -Names @('Functions')).values.Functions
+        }
+    }
+    catch {
+        $errors.Add(@{ what = 'the cipher suite order'; where = "HKLM\$script:CipherPolicyKey"; message = $_.Exception.Message })
+        $raw.cipher_suites = $null
+    }
+    finally {
+        $hklmCipher.Dispose()
     }
     $raw.hotfixes = @()
-    $needsKb = $raw.os.major -eq 6 -and $raw.os.minor -le 2
+    $needsKb = $raw.os.major -eq 6 -and $raw.os.minor -le 3
     if ($needsKb) {
         try {
             $filter = ($script:TlsHotfixes | ForEach-Object { "HotFixID='$_'" }) -join ' OR '
@@ -213,18 +259,22 @@ Function Get-MailTlsRawRead {
     }
     $engines = [System.Collections.Generic.List[string]]@()
     foreach ($engineKey in @('1', '3')) {
-        $engine = Get-ItemProperty -LiteralPath "HKLM:\SOFTWARE\Microsoft\PowerShell\$engineKey\PowerShellEngine" -ErrorAction SilentlyContinue
-        if ($null -ne $engine -and $engine.PowerShellVersion) {
-            $engines.Add([string]$engine.PowerShellVersion)
+        $engine = Get-MailTlsValue -Path "HKLM:\SOFTWARE\Microsoft\PowerShell\$engineKey\PowerShellEngine" -Name PowerShellVersion
+        if ($engine) {
+            $engines.Add([string]$engine)
         }
     }
     foreach ($core in @(Get-ChildItem -LiteralPath 'HKLM:\SOFTWARE\Microsoft\PowerShellCore\InstalledVersions' -ErrorAction SilentlyContinue)) {
-        $semver = (Get-ItemProperty -LiteralPath $core.PSPath -ErrorAction SilentlyContinue).SemanticVersion
+        $semver = Get-MailTlsValue -Path $core.PSPath -Name SemanticVersion
         if ($semver) {
             $engines.Add([string]$semver)
         }
     }
-    $raw.powershell = @{ version = $PSVersionTable.PSVersion.ToString(); edition = [string]$PSVersionTable.PSEdition; engines = @($engines) }
+    # process: powershell under WinRM's winrshost, wsmprovhost under PSRP (one process for every task)
+    $raw.powershell = @{
+        version = $PSVersionTable.PSVersion.ToString(); edition = [string]$PSVersionTable.PSEdition; engines = @($engines)
+        process = [System.Diagnostics.Process]::GetCurrentProcess().ProcessName
+    }
     $raw.pending_reboot = Get-MailTlsPendingReboot
     try {
         $raw.winrm = Get-MailTlsWinRm
@@ -367,6 +417,66 @@ Function Invoke-MailTlsPlan {
         $hklm.Dispose()
     }
     $backupFile
+}
+
+Function Get-MailTlsWinInetUser {
+    <# SecureProtocols (own and policy) of every loaded user profile under HKEY_USERS. #>
+    $users = [System.Collections.Generic.List[object]]@()
+    $hku = [Microsoft.Win32.RegistryKey]::OpenBaseKey([Microsoft.Win32.RegistryHive]::Users, [Microsoft.Win32.RegistryView]::Registry64)
+    try {
+        foreach ($sid in @($hku.GetSubKeyNames())) {
+            if ($sid -notlike 'S-1-5-21-*' -or $sid -like '*_Classes') {
+                continue
+            }
+            $name = $sid
+            try {
+                $name = ([System.Security.Principal.SecurityIdentifier]$sid).Translate([System.Security.Principal.NTAccount]).Value
+            }
+            catch {
+                $name = $sid
+            }
+            $own = Read-MailTlsKey -Hklm $hku -Path "$sid\Software\Microsoft\Windows\CurrentVersion\Internet Settings" -Names @('SecureProtocols')
+            $pol = Read-MailTlsKey -Hklm $hku -Path "$sid\Software\Policies\Microsoft\Windows\CurrentVersion\Internet Settings" -Names @('SecureProtocols')
+            $users.Add(@{ sid = $sid; user = $name; values = $own.values; policy = $pol.values })
+        }
+    }
+    finally {
+        $hku.Dispose()
+    }
+    , @($users)
+}
+
+Function Get-MailTlsSqlServer {
+    <# SQL Server instances (both registry views) with the versions their registry records. #>
+    $instances = [System.Collections.Generic.List[object]]@()
+    foreach ($root in @('HKLM:\SOFTWARE\Microsoft\Microsoft SQL Server', 'HKLM:\SOFTWARE\Wow6432Node\Microsoft\Microsoft SQL Server')) {
+        $names = Get-Item -LiteralPath "$root\Instance Names\SQL" -ErrorAction SilentlyContinue
+        if ($null -eq $names) {
+            continue
+        }
+        foreach ($instance in @($names.GetValueNames())) {
+            $id = [string]$names.GetValue($instance)
+            $instances.Add(@{
+                    name = $instance
+                    id = $id
+                    view = if ($root -like '*Wow6432Node*') { '32-bit' } else { '64-bit' }
+                    version = Get-MailTlsValue -Path "$root\$id\Setup" -Name Version
+                    patch_level = Get-MailTlsValue -Path "$root\$id\Setup" -Name PatchLevel
+                    edition = Get-MailTlsValue -Path "$root\$id\Setup" -Name Edition
+                    current_version = Get-MailTlsValue -Path "$root\$id\MSSQLServer\CurrentVersion" -Name CurrentVersion
+                })
+        }
+    }
+    @{ instances = @($instances) }
+}
+
+Function Get-MailTlsRdp {
+    $ts = 'HKLM:\SYSTEM\CurrentControlSet\Control\Terminal Server'
+    @{
+        deny_connections = Get-MailTlsValue -Path $ts -Name fDenyTSConnections
+        security_layer = Get-MailTlsValue -Path "$ts\WinStations\RDP-Tcp" -Name SecurityLayer
+        user_authentication = Get-MailTlsValue -Path "$ts\WinStations\RDP-Tcp" -Name UserAuthentication
+    }
 }
 
 $exportMembers = @{

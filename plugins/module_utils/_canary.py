@@ -32,6 +32,7 @@ import subprocess
 import tempfile
 import time
 
+from ansible_collections.mailtls.remediation.plugins.module_utils import _cipher_profiles
 from ansible_collections.mailtls.remediation.plugins.module_utils._probe import (
     classify_failure,
     find_binary,
@@ -52,6 +53,11 @@ TLS13 = {"name": "tls1_3", "flags": ["-tls1_3"], "cipher": None}
 
 # Failure reasons that mean "refused because of the protocol version".
 VERSION_REASONS = ("protocol_version", "no_protocols_available", "min_above_max")
+
+
+# The TLS 1.2 canary offers only the suites Exchange Online accepts, so a candidate that passes
+# has a suite in common with it, not just the protocol.
+TLS12["cipher"] = _cipher_profiles.openssl_cipher_list()
 
 
 class CanaryError(Exception):

@@ -19,6 +19,7 @@ import shutil
 import socket
 import subprocess
 
+from ansible_collections.mailtls.remediation.plugins.module_utils import _cipher_profiles
 from ansible_collections.mailtls.remediation.plugins.module_utils import _openssl_conf
 from ansible_collections.mailtls.remediation.plugins.module_utils import _gnutls_conf
 from ansible_collections.mailtls.remediation.plugins.module_utils import _openssl_policy
@@ -77,6 +78,17 @@ LINUX_FINDINGS = {
         'severity': 'medium', 'effect': 'at_risk',
         'title': 'OpenSSL {version} has no MinProtocol setting; only applications can refuse legacy protocols',
         'remediation': 'Upgrade OpenSSL to 1.1.1 or later, or set the minimum in each mail client.',
+    },
+    'openssl.no_common_cipher_suite': {
+        'severity': 'critical', 'effect': 'will_fail',
+        'title': 'OpenSSL offers no TLS 1.2 cipher suite that {profile} accepts (effective CipherString: {cipher})',
+        'remediation': 'Allow suites {profile} accepts, for example ECDHE+AESGCM, in the CipherString of {path}.',
+    },
+    'gnutls.no_common_cipher_suite': {
+        'severity': 'critical', 'effect': 'will_fail',
+        'title': 'GnuTLS offers no TLS 1.2 cipher suite that {profile} accepts ({path})',
+        'remediation': 'Remove the tls-disabled-* lines (or add tls-enabled-* lines in allowlist mode) so that AES-GCM with '
+                       'ECDHE-RSA or RSA key exchange stays available in {path}.',
     },
     'openssl.not_found': {
         'severity': 'info', 'effect': 'none',
@@ -274,10 +286,55 @@ def gather_openssl(document, distro, config_path=None, openssl_bin='openssl'):
     for proto, dec in decisions.items():
         stack['protocols'][proto] = dec
     stack['details'].update(facts)
+    if binary and stack['protocols'].get('tls1_2', {}).get('state') == 'allowed':
+        _openssl_cipher_suites(document, stack, binary, conf)
     if version is not None and not _openssl_policy.min_protocol_supported(version):
         add_finding(document, make_finding('openssl.no_min_protocol_support', 'stack:openssl',
                                            [evidence('build', key='version', value=stack['version'])], version=stack['version']))
     return stack
+
+
+def openssl_tls12_suites(binary, conf):
+    """The TLS 1.2 suites OpenSSL offers under configuration ``conf`` (IANA names, in order), or None.
+
+    One ``openssl ciphers -stdname -s -tls1_2`` run without a cipher list: the SSL_CTX it builds
+    applies the configuration's system_default CipherString and security level, exactly as an
+    application's default context would."""
+    env = dict(os.environ)
+    if conf:
+        env['OPENSSL_CONF'] = conf
+    out = run_command([binary, 'ciphers', '-stdname', '-s', '-tls1_2'], env=env)
+    if out is None or out[0] != 0:
+        return None
+    suites = []
+    for line in out[1].splitlines():
+        name = line.split(' ', 1)[0].strip()
+        if name.startswith('TLS_') and name not in suites:
+            suites.append(name)
+    return suites
+
+
+def _openssl_cipher_suites(document, stack, binary, conf):
+    suites = openssl_tls12_suites(binary, conf)
+    if suites is None:
+        stack['details']['cipher_suites'] = {'source': 'openssl ciphers -stdname -s -tls1_2 failed', 'offered': None}
+        return
+    profile = _cipher_profiles.PROFILES[_cipher_profiles.DEFAULT_PROFILE]
+    common = _cipher_profiles.in_common(suites)
+    stack['details']['cipher_suites'] = {
+        'source': 'openssl ciphers -stdname -s -tls1_2', 'offered': suites, 'profile': _cipher_profiles.DEFAULT_PROFILE,
+        'in_common_tls12': common['tls12'],
+    }
+    # TLS 1.3 suites come from Ciphersuites, not CipherString (OpenSSL's defaults always include
+    # AES-GCM); they count only where the endpoint family is documented to take TLS 1.3
+    tls13_rescue = (profile['tls13_accepted'] and stack['protocols'].get('tls1_3', {}).get('state') == 'allowed'
+                    and not (stack['details'].get('settings') or {}).get('Ciphersuites'))
+    if not common['tls12'] and not tls13_rescue:
+        cipher = (stack['details'].get('settings') or {}).get('CipherString') or 'built-in default'
+        add_finding(document, make_finding('openssl.no_common_cipher_suite', 'stack:openssl',
+                                           [evidence('command', note='%d suites offered, none in %s (%s)' % (
+                                               len(suites), profile['label'], profile['source']))],
+                                           profile=profile['label'], cipher=cipher, path=conf or 'the OpenSSL configuration'))
 
 
 def _openssl_issue_findings(document, resolution, conf):
@@ -381,7 +438,8 @@ def gather_gnutls(document, config_path='/etc/gnutls/config', crypto_policy_stac
         add_finding(document, make_finding('file.unreadable', 'stack:gnutls', [evidence('file', path=path, note=current.error)],
                                            path=path, why=current.error))
     text = _openssl_conf.read_bytes_lossless(current.data) if current.data is not None else ''
-    result = _gnutls_conf.read_versions(_gnutls_conf.parse(text, path))
+    parsed = _gnutls_conf.parse(text, path)
+    result = _gnutls_conf.read_versions(parsed)
     for issue in result.get('issues', []):
         add_finding(document, make_finding('gnutls.config_problem', 'stack:gnutls',
                                            [evidence('file', path=path, line=issue.get('line'), key=issue.get('key'), value=issue.get('value'),
@@ -411,7 +469,28 @@ def gather_gnutls(document, config_path='/etc/gnutls/config', crypto_policy_stac
             set_protocol(stack, proto, 'allowed', "enabled by GnuTLS's default priorities and not disabled in %s" % path,
                          [evidence('default', path=path, note='no disabled-version for this protocol')])
     stack['details']['tls13_capable'] = ver is None or ver >= (3, 6, 5)
+    _gnutls_cipher_suites(document, stack, parsed, result.get('mode'), path)
     return stack
+
+
+def _gnutls_cipher_suites(document, stack, parsed, mode, path):
+    """Exchange Online suites left by the [overrides] section (no subprocess: the section is read)."""
+    prefix = 'tls-enabled-' if mode == 'allowlist' else 'tls-disabled-'
+    listed = {'kx': [], 'cipher': [], 'mac': []}
+    for line in parsed.entries('overrides'):
+        key = line.key.lower()
+        if key.startswith(prefix) and key[len(prefix):] in listed:
+            listed[key[len(prefix):]].append(line.value.strip())
+    remaining = _cipher_profiles.gnutls_exo_suites(mode, listed)
+    profile = _cipher_profiles.PROFILES[_cipher_profiles.DEFAULT_PROFILE]
+    stack['details']['cipher_suites'] = {'source': '[overrides] of %s over the NORMAL priority' % path,
+                                         'profile': _cipher_profiles.DEFAULT_PROFILE, 'in_common_tls12': remaining,
+                                         'listed': dict((k, v) for k, v in listed.items() if v)}
+    if not remaining and stack['protocols'].get('tls1_2', {}).get('state') == 'allowed':
+        add_finding(document, make_finding('gnutls.no_common_cipher_suite', 'stack:gnutls',
+                                           [evidence('file', path=path, section='overrides', note=', '.join(
+                                               '%s%s = %s' % (prefix, k, ' '.join(v)) for k, v in sorted(listed.items()) if v) or mode)],
+                                           profile=profile['label'], path=path))
 
 
 def _gnutls_evidence(path, item):

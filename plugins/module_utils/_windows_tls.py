@@ -20,7 +20,14 @@ Raw read format (what ``system_tls.ps1``/``tls_facts.ps1`` return as ``raw``)::
      "hotfixes": ["KB3140245", ...],
      "powershell": {...}, "pending_reboot": {"pending": bool, "reasons": [...]},
      "winrm": {"listeners": [{"transport": "HTTPS", "port": 5986, ...}]},
+     "internet_explorer": {"version", "svc_version"},
+     "wininet_users": [{"sid", "user", "values": {"SecureProtocols": item}, "policy": {...}}],
+     "rdp": {"deny_connections", "security_layer", "user_authentication"},
+     "sql_server": {"instances": [{"name", "id", "version", "patch_level", "current_version", ...}]},
+     "cipher_suites": {"policy": item, "local": item},
      "errors": [{"what": str, "where": str, "message": str}]}
+
+The parts after ``winrm`` are newer: a read without them (an older reader) counts as "not read".
 
 A value missing from ``values`` counts as absent.  Type names are the names of
 ``Microsoft.Win32.RegistryValueKind``.  DWORDs are unsigned (a -1 is accepted
@@ -33,6 +40,7 @@ __metaclass__ = type
 
 import copy
 
+from ansible_collections.mailtls.remediation.plugins.module_utils import _cipher_profiles as C
 from ansible_collections.mailtls.remediation.plugins.module_utils import _posture as P
 
 HKLM = 'HKLM'
@@ -63,8 +71,30 @@ NET_462 = 394802
 NET_47 = 460798
 NET_48 = 528040
 
-KB_WINHTTP = 'KB3140245'
-KB_2008_TLS12 = 'KB4019276'
+# Public Microsoft documents behind the facts below (cited next to each rule; the posture's
+# evidence names them too, so a reader can check a prediction without the code).
+DOC_SCHANNEL_PROTOCOLS = 'https://learn.microsoft.com/en-us/windows/win32/secauthn/protocols-in-tls-ssl--schannel-ssp-'
+DOC_TLS_REGISTRY = 'https://learn.microsoft.com/en-us/windows-server/security/tls/tls-registry-settings'
+DOC_WINHTTP_FLAGS = 'https://learn.microsoft.com/en-us/windows/win32/winhttp/option-flags'
+DOC_KB3140245 = 'https://support.microsoft.com/help/3140245'
+DOC_KB4019276 = 'https://support.microsoft.com/help/4019276'
+DOC_DOTNET_TLS = 'https://learn.microsoft.com/en-us/dotnet/framework/network-programming/tls'
+DOC_SCHANNEL_CRED = 'https://learn.microsoft.com/en-us/windows/win32/api/schannel/ns-schannel-schannel_cred'
+DOC_KB3080079 = 'https://support.microsoft.com/help/3080079'
+DOC_SQL_TLS12 = 'https://learn.microsoft.com/en-us/troubleshoot/sql/database-engine/connect/tls-1-2-support-microsoft-sql-server'
+# Certificate authentication to WinRM fails over TLS 1.3 (post-handshake authentication); the known
+# workaround is TLS 1.3 Server off: https://github.com/ansible/ansible/issues/77768 (and #81197).
+DOC_WINRM_CERT_TLS13 = 'https://github.com/ansible/ansible/issues/77768'
+DOC_NDP_RELEASES = 'https://learn.microsoft.com/en-us/dotnet/framework/migration-guide/how-to-determine-which-versions-are-installed'
+
+KB_WINHTTP = 'KB3140245'        # WinHTTP DefaultSecureProtocols on 7 SP1, 2008 R2 SP1 and 2012 only (DOC_KB3140245)
+KB_2008_TLS12 = 'KB4019276'     # SChannel TLS 1.1/1.2 on 2008 SP2 (DOC_KB4019276)
+# KB3140245 does not apply to 2008 SP2: there KB4019276 brings TLS 1.1/1.2 to SChannel, and WinHTTP
+# needs its own later update (named in KB4019276's article, not pinned here).
+KB_RDP_TLS12 = 'KB3080079'      # RDP (and CredSSP) over TLS 1.1/1.2 on 7 / 2008 R2 (DOC_KB3080079)
+# .NET Framework 3.5 honours SystemDefaultTlsVersions only with these updates (DOC_DOTNET_TLS,
+# "for .NET Framework 3.5"): the KB3154518 family, one per OS.  Monthly rollups since then contain them.
+KB_DOTNET35 = {(6, 0): 'KB3154517', (6, 1): 'KB3154518', (6, 2): 'KB3154519', (6, 3): 'KB3154520'}
 
 
 def schannel_path(protocol, role):
@@ -109,7 +139,8 @@ class LockoutGuardError(Exception):
 
 WINDOWS_FINDINGS = {
     'win_value_not_0_or_1': {
-        'severity': 'medium', 'effect': 'at_risk',
+        # SChannel reads any non-zero Enabled as enabled (DOC_TLS_REGISTRY); the value is only non-standard.
+        'severity': 'low', 'effect': 'none',
         'title': '{what} is {value}, not 0 or 1',
         'remediation': 'Write 1 (on) or 0 (off) as REG_DWORD; mailtls.remediation.system_tls writes only 0 and 1. '
                        'Old hardening tools wrote 0xffffffff, which compliance checks reject.',
@@ -162,6 +193,24 @@ WINDOWS_FINDINGS = {
         'title': '{os} cannot negotiate TLS 1.2',
         'remediation': 'Upgrade the operating system; no registry setting adds TLS 1.2 to this build.',
     },
+    'win_dependant_needs_tls10': {
+        'severity': 'medium', 'effect': 'none',
+        'title': '{what} can only use TLS 1.0 on this host; disabling TLS 1.0 would break it',
+        'remediation': '{fix}; mailtls.remediation.system_tls refuses to disable TLS 1.0 until then (guard {guard}).',
+    },
+    'win_no_common_cipher_suite': {
+        'severity': 'critical', 'effect': 'will_fail',
+        'title': 'SChannel offers no cipher suite that {profile} accepts ({source})',
+        'remediation': 'Put TLS 1.2 suites that {profile} accepts (for example TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 or '
+                       'TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384) back into {where}, then reboot.',
+    },
+    'win_tls13_without_cipher_suites': {
+        'severity': 'high', 'effect': 'at_risk',
+        'title': 'SChannel has TLS 1.3 on but {source} offers no TLS 1.3 cipher suite',
+        'remediation': 'Put TLS_AES_256_GCM_SHA384 and TLS_AES_128_GCM_SHA256 back into the order, or turn TLS 1.3 off: '
+                       'a TLS 1.3 handshake without a suite fails, which breaks WinRM over HTTPS '
+                       '(https://github.com/diyan/pywinrm/issues/363).',
+    },
     'win_reboot_pending': {
         'severity': 'info', 'effect': 'none',
         'title': 'A reboot is pending ({reasons}); running processes may not use the registry values yet',
@@ -204,9 +253,26 @@ def os_info(raw):
         info['tls12'] = True
     info['tls13'] = bool(info['known'] and ver >= (10, 0) and build >= 20348)
     info['legacy_default_unverified'] = bool(info['known'] and ver >= (10, 0) and build >= 26100)
-    # WinHTTP reads DefaultSecureProtocols natively from 8.1/2012 R2; older builds need KB3140245.
+    # WinHTTP reads DefaultSecureProtocols natively from 8.1/2012 R2; 7 SP1, 2008 R2 SP1 and 2012
+    # need KB3140245 (DOC_KB3140245, "Applies to").  2008 SP2 is not in that list: there the update
+    # that matters first is KB4019276 (DOC_KB4019276), WinHTTP then needs its own update.
     info['winhttp_needs_kb'] = bool(info['known'] and (6, 0) <= ver < (6, 3))
-    info['winhttp_kb'] = KB_WINHTTP in hotfixes
+    info['winhttp_kb_name'] = KB_2008_TLS12 if ver == (6, 0) else KB_WINHTTP
+    info['winhttp_kb'] = info['winhttp_kb_name'] in hotfixes
+    # RDP and CredSSP speak TLS 1.1/1.2 on 7 / 2008 R2 only with KB3080079 (DOC_KB3080079); 2012 and
+    # newer do natively.  2008 SP2 has no such update: its RDP stays on TLS 1.0.
+    if not info['known'] or ver >= (6, 2):
+        info['rdp_tls12'] = None if not info['known'] else True
+    elif ver == (6, 1):
+        info['rdp_tls12'] = KB_RDP_TLS12 in hotfixes
+    else:
+        info['rdp_tls12'] = False
+    # .NET 3.5 honours SystemDefaultTlsVersions only with the KB3154518 family (DOC_DOTNET_TLS);
+    # Windows 10 and later ship it.  Monthly rollups contain it without listing the KB, so a
+    # missing KB is "not confirmed", never "missing".
+    kb35 = KB_DOTNET35.get(ver)
+    info['dotnet35_kb_name'] = kb35
+    info['dotnet35_tls_update'] = True if ver >= (10, 0) else (True if kb35 in hotfixes else None)
     return info
 
 
@@ -293,23 +359,57 @@ def schannel_default(info, protocol, role):
     raise ValueError('unknown SCHANNEL protocol %s' % protocol)
 
 
-def _default_mask(info, tls12_from):
-    """Protocols a client stack enables by default: SSL 3.0 and TLS 1.0 before Windows ``tls12_from``,
-    then TLS 1.0 to 1.2 (and 1.3 where the OS has it)."""
+def winhttp_default_mask(info):
+    """WINHTTP_FLAG_SECURE_PROTOCOL_DEFAULT per build (DOC_WINHTTP_FLAGS): SSL 3.0 and TLS 1.0 on
+    Windows 7 / 8 (2008 R2 / 2012), SSL 3.0 to TLS 1.2 (0xAA0) from 8.1 / 2012 R2 and on Windows 10.
+    The page says nothing of TLS 1.3; where SChannel has it (2022 / 11) the bit is assumed and the
+    stack says so.  SChannel's own switches still apply on top (SSL 3.0 is off in SChannel from 1607)."""
     if not info['known']:
         return None
-    if (info['major'], info['minor']) < tls12_from:
+    if (info['major'], info['minor']) < (6, 3):
         return BIT['ssl3'] | BIT['tls1_0']
-    mask = BIT['tls1_0'] | BIT['tls1_1'] | BIT['tls1_2']
+    mask = BIT['ssl3'] | BIT['tls1_0'] | BIT['tls1_1'] | BIT['tls1_2']
     return mask | BIT['tls1_3'] if info['tls13'] else mask
 
 
-def winhttp_default_mask(info):
-    return _default_mask(info, (6, 3))
+# Internet Explorer's "Use TLS" defaults, which WinINet follows: IE 8-10 offer SSL 3.0 and TLS 1.0;
+# IE 11 (the only IE from 8.1 / 2012 R2 on, an update on 7 / 2008 R2 / 2012) offers TLS 1.0-1.2 with
+# SSL 3.0 off since April 2015 (Microsoft Security Advisory 3009008:
+# https://learn.microsoft.com/en-us/security-updates/securityadvisories/2015/3009008).
+IE11_MASK = BIT['tls1_0'] | BIT['tls1_1'] | BIT['tls1_2']
+IE_OLD_MASK = BIT['ssl3'] | BIT['tls1_0']
 
 
-def wininet_default_mask(info):
-    return _default_mask(info, (6, 1))
+def ie_major(raw):
+    """Internet Explorer's major version from the raw read (svcVersion wins over Version, which IE 10+
+    leaves at 9.x), or None."""
+    ie = _dict(raw.get('internet_explorer'))
+    for key in ('svc_version', 'version'):
+        text = str(ie.get(key) or '')
+        head = text.split('.', 1)[0]
+        if head.isdigit():
+            return int(head)
+    return None
+
+
+def wininet_default_mask(info, raw=None):
+    """(mask or None, why) WinINet uses when no SecureProtocols value applies."""
+    if not info['known']:
+        return None, 'unknown build'
+    ver = (info['major'], info['minor'])
+    if ver >= (6, 3):
+        mask = IE11_MASK
+        why = 'Internet Explorer 11 / WinINet default'
+    else:
+        major = ie_major(raw or {})
+        if major is None:
+            return IE_OLD_MASK, 'Internet Explorer version not read; %s shipped IE 8-10 (SSL 3.0 + TLS 1.0)' % info['label']
+        if major >= 11:
+            mask = IE11_MASK
+            why = 'Internet Explorer 11 default'
+        else:
+            return IE_OLD_MASK, 'Internet Explorer %d default (SSL 3.0 + TLS 1.0)' % major
+    return (mask | BIT['tls1_3'] if info['tls13'] else mask), why
 
 
 # ---------------------------------------------------------------------------
@@ -409,6 +509,14 @@ def schannel_state(raw, info, protocol, role):
         result['default_on'] = 'refused'
         result['reason'] = note
         return result
+    if protocol == 'TLS 1.3' and enabled and disabled_by_default:
+        # DisabledByDefault can only be overridden through the deprecated SCHANNEL_CRED structure
+        # (DOC_SCHANNEL_CRED), which has no TLS 1.3: no application can ask for it explicitly.
+        result['usable'] = 'refused'
+        result['default_on'] = 'refused'
+        result['reason'] = ('%s %s: DisabledByDefault=1; only the deprecated SCHANNEL_CRED can override it, '
+                            'and SCHANNEL_CRED cannot negotiate %s' % (protocol, role, protocol))
+        return result
     if supported is None or enabled is None:
         result['usable'] = 'unknown'
         result['default_on'] = 'unknown'
@@ -485,11 +593,17 @@ def dotnet_requested(raw, info, version, wow, target, client_states):
         if sdtv and release is not None and release < NET_47:
             out['notes'].append('SystemDefaultTlsVersions is honoured by .NET %s only with the 2018 .NET security updates' % release)
     else:
-        sdtv = bool(sdtv)
-        suc = bool(suc)
-        tls12_lib = True
+        # .NET 3.5 (DOC_DOTNET_TLS): SchUseStrongCrypto counts only when the application names a
+        # protocol itself, so for an application that does not choose it changes nothing; and
+        # SystemDefaultTlsVersions is honoured only with the KB3154518 family of updates.
+        suc = False
         tls13_lib = False
-        out['notes'].append('.NET 3.5 honours these values only with the TLS rollups (KB3154518 family)')
+        update = info['dotnet35_tls_update']
+        sdtv = bool(sdtv) and update is not False
+        tls12_lib = sdtv
+        if sdtv and update is None:
+            out['notes'].append('.NET 3.5 honours SystemDefaultTlsVersions only with %s or a later monthly rollup; '
+                                'the update list does not confirm it' % (info['dotnet35_kb_name'] or 'the KB3154518 family'))
     result = {}
     if sdtv:
         for pid in P.PROTOCOLS:
@@ -578,7 +692,8 @@ def winhttp_mask(raw, info, wow):
     dummy, item = reg_value(raw, path, 'DefaultSecureProtocols')
     default = winhttp_default_mask(info)
     if info['winhttp_needs_kb'] and not info['winhttp_kb']:
-        return default, 'WinHTTP on %s without %s ignores DefaultSecureProtocols (built-in 0x%03x)' % (info['label'], KB_WINHTTP, default), item
+        return default, 'WinHTTP on %s without %s ignores DefaultSecureProtocols (built-in 0x%03x)' % (
+            info['label'], info['winhttp_kb_name'], default), item
     if not item['exists']:
         if default is None:
             return None, 'unknown build', item
@@ -597,7 +712,7 @@ def _winhttp_stacks(raw, info, client_states):
         path = winhttp_path(wow)
         mask, reason, item = winhttp_mask(raw, info, wow)
         stack['details']['effective_mask'] = mask
-        stack['details']['needs_update'] = KB_WINHTTP if info['winhttp_needs_kb'] else None
+        stack['details']['needs_update'] = info['winhttp_kb_name'] if info['winhttp_needs_kb'] else None
         stack['details']['update_installed'] = info['winhttp_kb'] if info['winhttp_needs_kb'] else None
         P.add_source(stack, '%s\\%s' % (HKLM, path), 'read' if _key_exists(raw, path) else 'missing')
         ev = [_ev(path, 'DefaultSecureProtocols', item)]
@@ -606,36 +721,195 @@ def _winhttp_stacks(raw, info, client_states):
         conditions = []
         if info['known'] and (info['major'], info['minor']) >= (10, 0) and not item['exists']:
             conditions.append('updates since September 2022 (KB5017811) may have removed TLS 1.0/1.1 from the built-in default')
+        if info['known'] and (info['major'], info['minor']) == (6, 0) and info['winhttp_kb']:
+            conditions.append('WinHTTP on 2008 SP2 also needs its own TLS 1.1/1.2 update after KB4019276 (not checked)')
         _mask_states(stack, mask, reason, ev, info, client_states, conditions)
         stacks.append(stack)
     return stacks
 
 
-def wininet_mask(raw, info):
+def _mask_of(item, what):
+    """(mask, reason) of one SecureProtocols value, (None, reason) for a wrong type, None when absent."""
+    if not item['exists']:
+        return None
+    if item['type'] != 'DWord' or not isinstance(item['value'], int):
+        return (None, 'SecureProtocols (%s) has type %s' % (what, item['type']))
+    return (item['value'], 'SecureProtocols (%s)=0x%x' % (what, item['value']))
+
+
+def _user_item(values, name='SecureProtocols'):
+    item = _dict(values).get(name)
+    if not isinstance(item, dict) or item.get('type') in (None, 'absent', 'Absent'):
+        return {'exists': False, 'type': None, 'value': None}
+    value = item.get('value')
+    if item.get('type') == 'DWord' and isinstance(value, int) and not isinstance(value, bool):
+        value &= 0xffffffff
+    return {'exists': True, 'type': str(item.get('type')), 'value': value}
+
+
+def wininet_mask(raw, info, user=None):
+    """(mask or None, reason, machine policy item, machine item) for the machine or one user.
+
+    Order (first that is set wins): machine policy, the user's policy, the user's own value
+    (Internet Options), the machine value, the Internet Explorer default."""
     dummy, pol = reg_value(raw, WININET_POLICY, 'SecureProtocols')
     dummy, mach = reg_value(raw, WININET_MACHINE, 'SecureProtocols')
-    for item, path, what in ((pol, WININET_POLICY, 'policy'), (mach, WININET_MACHINE, 'machine')):
-        if item['exists']:
-            if item['type'] != 'DWord' or not isinstance(item['value'], int):
-                return None, 'SecureProtocols (%s) has type %s' % (what, item['type']), pol, mach
-            return item['value'], 'SecureProtocols (%s)=0x%x' % (what, item['value']), pol, mach
-    default = wininet_default_mask(info)
+    chain = [(pol, 'machine policy')]
+    if user is not None:
+        chain.append((_user_item(user.get('policy')), 'policy of %s' % user.get('user', user.get('sid'))))
+        chain.append((_user_item(user.get('values')), 'Internet Options of %s' % user.get('user', user.get('sid'))))
+    chain.append((mach, 'machine'))
+    for item, what in chain:
+        found = _mask_of(item, what)
+        if found is not None:
+            return found[0], found[1], pol, mach
+    default, why = wininet_default_mask(info, raw)
     if default is None:
-        return None, 'unknown build', pol, mach
-    return default, 'SecureProtocols not set: Internet Explorer/WinINet default 0x%03x' % default, pol, mach
+        return None, why, pol, mach
+    return default, 'SecureProtocols not set: %s 0x%03x' % (why, default), pol, mach
 
 
 def _wininet_stack(raw, info, client_states):
-    stack = P.new_stack('wininet', 'wininet', 'WinINet (machine and policy)', present=True)
+    users = raw.get('wininet_users')
+    read_users = isinstance(users, list)
+    users = [u for u in (users or []) if isinstance(u, dict)]
+    stack = P.new_stack('wininet', 'wininet', 'WinINet (policy, machine and the loaded user profiles)', present=True)
     stack['details']['tls13_capable'] = info['tls13']
     mask, reason, pol, mach = wininet_mask(raw, info)
-    stack['details']['effective_mask'] = mask
+    stack['details']['machine_mask'] = mask
     for path in (WININET_POLICY, WININET_MACHINE):
         P.add_source(stack, '%s\\%s' % (HKLM, path), 'read' if _key_exists(raw, path) else 'missing')
     ev = [_ev(WININET_POLICY, 'SecureProtocols', pol), _ev(WININET_MACHINE, 'SecureProtocols', mach)]
-    conditions = ['per-user settings (HKCU) can differ and were not read']
-    _mask_states(stack, mask, reason, ev, info, client_states, conditions)
+    conditions = []
+    if not read_users:
+        conditions.append('per-user settings (HKCU) were not read')
+    elif not users:
+        conditions.append('no user profile was loaded; a user who logs on later may have a value of their own')
+    per_user = []
+    for user in users:
+        umask, ureason, dummy, dummy2 = wininet_mask(raw, info, user)
+        name = str(user.get('user') or user.get('sid'))
+        per_user.append({'user': name, 'sid': user.get('sid'), 'mask': umask, 'reason': ureason})
+        item = _user_item(user.get('values'))
+        ev.append(P.evidence('registry', path='HKU\\%s\\Software\\Microsoft\\Windows\\CurrentVersion\\Internet Settings' % user.get('sid'),
+                             key='SecureProtocols', value=item['value'] if item['exists'] else None, note='%s: %s' % (name, fmt_value(item))))
+    stack['details']['users'] = per_user
+    stack['details']['effective_mask'] = mask if not per_user else None
+    if not per_user:
+        _mask_states(stack, mask, reason, ev, info, client_states, conditions)
+        return stack
+    masks = set(u['mask'] for u in per_user)
+    if len(masks) == 1:
+        stack['details']['effective_mask'] = per_user[0]['mask']
+        _mask_states(stack, per_user[0]['mask'], '; '.join(sorted(set(u['reason'] for u in per_user))), ev, info, client_states, conditions)
+        return stack
+    # Users differ: a legacy protocol counts as allowed when any user allows it, a modern one as
+    # refused when any user refuses it (that user's applications are the ones that fail).
+    for pid in P.PROTOCOLS:
+        st = client_states[ID_TO_SCHANNEL[pid]]
+        yes = [u['user'] for u in per_user if u['mask'] is not None and u['mask'] & BIT[pid]]
+        unknown = [u['user'] for u in per_user if u['mask'] is None]
+        no = [u['user'] for u in per_user if u['mask'] is not None and not u['mask'] & BIT[pid]]
+        why = 'per user: allowed for %s; refused for %s' % (', '.join(yes) or 'nobody', ', '.join(no) or 'nobody')
+        if st['usable'] != 'allowed':
+            state = st['usable']
+            why += '; SCHANNEL: %s' % st['reason']
+        elif pid in P.MODERN_PROTOCOLS:
+            state = 'refused' if no else ('unknown' if unknown else 'allowed')
+        else:
+            state = 'allowed' if yes else ('unknown' if unknown else 'refused')
+        P.set_protocol(stack, pid, state, why, ev, conditions)
     return stack
+
+
+# ---------------------------------------------------------------------------
+# What else on the host speaks TLS through SChannel: SQL Server and RDP.
+
+# SQL Server builds with TLS 1.2 (DOC_SQL_TLS12, the "first build that supports TLS 1.2" table).
+# Per product: (first build of the service-pack branch, last build, first CU/QFE build with TLS 1.2,
+# first GDR build with TLS 1.2 or None).  GDR builds of a branch sit just above the branch's GDR fix,
+# so a build within 100 of it counts as the GDR line.  SQL Server 2016 (13.x) and newer have TLS 1.2.
+SQL_TLS12_BUILDS = {
+    '10.0': ((5500, 5999, 5896, None), (6000, 99999, 6547, None)),                     # 2008 SP3, SP4
+    '10.50': ((4000, 5999, 4344, 4047), (6000, 99999, 6542, None)),                    # 2008 R2 SP2, SP3
+    '11': ((5058, 5999, 5644, 5352), (6020, 6999, 6518, 6216), (7001, 99999, 7001, None)),  # 2012 SP2, SP3, SP4
+    '12': ((2000, 3999, 2564, 2271), (4050, 4999, 4439, 4219), (5000, 99999, 5000, None)),  # 2014 RTM, SP1, SP2+
+}
+SQL_NAMES = {'10.0': 'SQL Server 2008', '10.50': 'SQL Server 2008 R2', '11': 'SQL Server 2012', '12': 'SQL Server 2014'}
+
+
+def sql_tls12(version):
+    """(True/False/None, product label) for a SQL Server version string such as '12.0.4439.1'
+    (the registry's PatchLevel form '10.53.6000.34' for 2008 R2 SP3 is understood too)."""
+    parts = str(version or '').split('.')
+    try:
+        major, minor, build = int(parts[0]), int(parts[1]), int(parts[2])
+    except (IndexError, ValueError):
+        return None, 'SQL Server (version %r not readable)' % (version,)
+    if major >= 13:
+        return True, 'SQL Server %s' % version
+    if major < 10:
+        return False, 'SQL Server %s (2005 or older)' % version
+    product = '10.50' if major == 10 and minor >= 50 else ('10.0' if major == 10 else str(major))
+    label = '%s (%s)' % (SQL_NAMES.get(product, 'SQL Server'), version)
+    for low, high, ok_from, gdr_from in SQL_TLS12_BUILDS.get(product, ()):
+        if low <= build <= high:
+            return build >= ok_from or (gdr_from is not None and gdr_from <= build < gdr_from + 100), label
+    return False, label
+
+
+def sql_instances(raw):
+    """[(instance name, True/False/None, label)] of the SQL Server instances the reader found."""
+    out = []
+    sql = _dict(raw.get('sql_server'))
+    for inst in sql.get('instances') or []:
+        if not isinstance(inst, dict):
+            continue
+        ok, label = sql_tls12(inst.get('current_version') or inst.get('patch_level') or inst.get('version'))
+        out.append((str(inst.get('name') or inst.get('id') or '?'), ok, label))
+    return out
+
+
+def rdp_uses_tls(raw):
+    """True when the RDP listener is on and negotiates TLS (security layer Negotiate/SSL, or network
+    level authentication, which is CredSSP over TLS); None when the reader did not say."""
+    rdp = raw.get('rdp')
+    if not isinstance(rdp, dict):
+        return None
+    if _int(rdp.get('deny_connections')) == 1:
+        return False
+    layer = _int(rdp.get('security_layer'))
+    nla = _int(rdp.get('user_authentication'))
+    # SecurityLayer: 0 = RDP's own encryption, 1 = negotiate (the default), 2 = TLS
+    return layer in (1, 2, None) or nla == 1
+
+
+# ---------------------------------------------------------------------------
+# Cipher suites: what SChannel offers, against what Exchange Online accepts.
+
+CIPHER_POLICY_KEY = 'SOFTWARE\\Policies\\Microsoft\\Cryptography\\Configuration\\SSL\\00010002'
+CIPHER_LOCAL_KEY = 'SYSTEM\\CurrentControlSet\\Control\\Cryptography\\Configuration\\Local\\SSL\\00010002'
+
+
+def schannel_cipher_suites(raw, info):
+    """(offered suites in order or None, where they come from, registry path or None).
+
+    The "SSL Cipher Suite Order" policy wins; then the local order that Enable-TlsCipherSuite,
+    Disable-TlsCipherSuite and IIS Crypto write; then the build's documented default.  Names the
+    build does not implement are dropped (SChannel ignores them)."""
+    defaults = C.windows_defaults(info['major'], info['minor'], info['build']) if info['known'] else None
+    suites = _dict(raw.get('cipher_suites'))
+    for key, path, what in (('policy', CIPHER_POLICY_KEY, 'the SSL Cipher Suite Order policy'),
+                            ('local', CIPHER_LOCAL_KEY, 'the local cipher suite order')):
+        item = _user_item({'v': suites.get(key)}, 'v')
+        if item['exists'] and item['value']:
+            order = C.split_order(item['value'])
+            if defaults is not None:
+                order = [name for name in order if name in defaults['supported']]
+            return order, what, path
+    if defaults is None:
+        return None, 'unknown build', None
+    return list(defaults['tls12']) + list(defaults['tls13']), 'the %s' % defaults['note'], None
 
 
 # ---------------------------------------------------------------------------
@@ -755,7 +1029,7 @@ def _component_findings(doc, raw, info, stacks, states):
             P.add_finding(doc, P.make_finding('win_os_tls12_unsupported', 'host', [P.evidence('build', note=info['label'])], os=info['label']))
     if info['winhttp_needs_kb'] and not info['winhttp_kb']:
         P.add_finding(doc, P.make_finding('win_tls12_update_missing', 'stack:winhttp', [P.evidence('build', note=info['label'])],
-                                          component='WinHTTP', kb=KB_WINHTTP, os=info['label']))
+                                          component='WinHTTP', kb=info['winhttp_kb_name'], os=info['label']))
     for sid in ('winhttp', 'winhttp_wow'):
         stack = by_id.get(sid)
         if stack is None or not info['winhttp_needs_kb']:
@@ -777,6 +1051,43 @@ def _component_findings(doc, raw, info, stacks, states):
                                                   values.get('SchUseStrongCrypto'), values.get('SystemDefaultTlsVersions'))))
             if legacy_off and all(stack['protocols'][p]['state'] == 'refused' for p in P.MODERN_PROTOCOLS):
                 P.add_finding(doc, P.make_finding('win_legacy_off_dotnet_weak', 'stack:%s' % sid, ev, stack=stack['name']))
+    if rdp_uses_tls(raw) and info['rdp_tls12'] is not True:
+        rdp = _dict(raw.get('rdp'))
+        P.add_finding(doc, P.make_finding(
+            'win_dependant_needs_tls10', 'service:rdp',
+            [P.evidence('registry', path='HKLM\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\WinStations\\RDP-Tcp',
+                        key='SecurityLayer', value=rdp.get('security_layer'), note='%s, %s not installed' % (info['label'], KB_RDP_TLS12))],
+            what='Remote Desktop', fix='Install %s (%s)' % (KB_RDP_TLS12, DOC_KB3080079), guard='rdp_tls10_only'))
+    for name, ok, label in sql_instances(raw):
+        if ok is not True:
+            P.add_finding(doc, P.make_finding(
+                'win_dependant_needs_tls10', 'service:mssql/%s' % name,
+                [P.evidence('registry', path='HKLM\\SOFTWARE\\Microsoft\\Microsoft SQL Server', key=name, note=label)],
+                what='SQL Server instance %s, %s' % (name, label),
+                fix='Update SQL Server to a build with TLS 1.2 (%s)' % DOC_SQL_TLS12, guard='sql_server_tls12_unsupported'))
+    offered, source, path = schannel_cipher_suites(raw, info)
+    client = by_id.get('schannel_client')
+    if offered is not None and client is not None:
+        common = C.in_common(offered)
+        usable = dict((p, client['protocols'][p]['state'] == 'allowed') for p in ('tls1_2', 'tls1_3'))
+        client['details']['cipher_suites'] = {
+            'source': source, 'offered': offered, 'profile': C.DEFAULT_PROFILE,
+            'in_common_tls12': common['tls12'], 'in_common_tls13': common['tls13'],
+        }
+        tls13_rescue = C.PROFILES[C.DEFAULT_PROFILE]['tls13_accepted'] and usable['tls1_3'] and common['tls13']
+        if usable['tls1_2'] and not common['tls12'] and not tls13_rescue:
+            ev = [P.evidence('registry', path='%s\\%s' % (HKLM, path) if path else None, key='Functions',
+                             note='%d suites offered, none accepted (%s)' % (len(offered), C.PROFILES[C.DEFAULT_PROFILE]['source']))]
+            P.add_finding(doc, P.make_finding(
+                'win_no_common_cipher_suite', 'stack:schannel_client', ev, profile=C.PROFILES[C.DEFAULT_PROFILE]['label'],
+                source=source, where=source if path else 'the cipher suite order'))
+        server = by_id.get('schannel_server')
+        tls13_on = usable['tls1_3'] or (server is not None and server['protocols']['tls1_3']['state'] == 'allowed')
+        if path and tls13_on and not [name for name in offered if name in C.TLS13_SUITES]:
+            P.add_finding(doc, P.make_finding(
+                'win_tls13_without_cipher_suites', 'stack:schannel_server',
+                [P.evidence('registry', path='%s\\%s' % (HKLM, path), key='Functions', note=', '.join(offered[:6]) + (' ...' if len(offered) > 6 else ''))],
+                source=source))
     pending = _dict(raw.get('pending_reboot'))
     if pending.get('pending'):
         reasons = ', '.join(pending.get('reasons') or []) or 'reason not given'
@@ -799,6 +1110,8 @@ def posture_from_raw(raw, hostname):
             'dotnet35_installed': bool((_dict(raw.get('dotnet'))).get('v35_installed')),
             'hotfixes': sorted(info['hotfixes']), 'powershell': raw.get('powershell') or {},
             'pending_reboot': _dict(raw.get('pending_reboot')), 'winrm_listeners': _dict(raw.get('winrm')).get('listeners') or [],
+            'sql_server_instances': [{'name': n, 'tls12': ok, 'product': label} for n, ok, label in sql_instances(raw)],
+            'rdp_uses_tls': rdp_uses_tls(raw),
         },
     }
     doc = P.new_document('windows', hostname, details)
@@ -820,7 +1133,8 @@ def posture_from_raw(raw, hostname):
 # ---------------------------------------------------------------------------
 # Planning system_tls.
 
-GUARD_IDS = ('os_tls12_unsupported', 'tls12_prerequisites_missing', 'tls12_unusable_after_change', 'winrm_https_protocol_removed')
+GUARD_IDS = ('os_tls12_unsupported', 'tls12_prerequisites_missing', 'tls12_unusable_after_change', 'winrm_https_protocol_removed',
+             'winrm_credssp_tls10_only', 'winrm_certificate_tls13', 'rdp_tls10_only', 'sql_server_tls12_unsupported')
 
 
 def _dword(value):
@@ -907,7 +1221,7 @@ def _desired(raw, info, opts):
             if enforce:
                 out.append((path, 'SecureProtocols', _dword(target_mask), 'wininet'))
                 continue
-            current = item['value'] if item['type'] == 'DWord' and isinstance(item['value'], int) else wininet_default_mask(info) or 0
+            current = item['value'] if item['type'] == 'DWord' and isinstance(item['value'], int) else wininet_default_mask(info, raw)[0] or 0
             if not current & BIT['tls1_2'] or item['type'] != 'DWord':
                 out.append((path, 'SecureProtocols', _dword(current | BIT['tls1_2']), 'wininet'))
     return out
@@ -977,12 +1291,20 @@ def _allowed(stack):
 
 
 def _connection_https(opts, raw):
+    """(does the connection's own TLS go through this host's SChannel server, description).
+
+    True for WinRM/PSRP over HTTPS and for CredSSP on any scheme: CredSSP runs a TLS handshake
+    inside the HTTP messages, through the same SChannel server."""
     conn = opts.get('connection')
     listeners = _dict(raw.get('winrm')).get('listeners') or []
     https_listener = any(str(item.get('transport', '')).upper() == 'HTTPS' for item in listeners)
     if not conn:
         return https_listener, 'no connection details given; the host has %s WinRM HTTPS listener' % ('a' if https_listener else 'no')
-    return bool(conn.get('https')), conn.get('description') or ''
+    return bool(conn.get('https')) or _transport_has(conn, 'credssp'), conn.get('description') or ''
+
+
+def _transport_has(conn, word):
+    return word in str((conn or {}).get('transport') or '').lower()
 
 
 def check_guards(raw, info, opts, changes):
@@ -1011,7 +1333,8 @@ def check_guards(raw, info, opts, changes):
     missing = []
     if disables:
         if info['winhttp_needs_kb'] and not info['winhttp_kb']:
-            missing.append('%s (WinHTTP TLS 1.1/1.2 defaults; Windows Update, Outlook Anywhere and Autodiscover use WinHTTP)' % KB_WINHTTP)
+            missing.append('%s (WinHTTP TLS 1.1/1.2 defaults; Windows Update, Outlook Anywhere and Autodiscover use WinHTTP)'
+                           % info['winhttp_kb_name'])
         release = _int((_dict(raw.get('dotnet'))).get('v4_release'))
         if release is not None and release < NET_45:
             missing.append('.NET Framework 4.5 or newer (installed release %s cannot use TLS 1.2)' % release)
@@ -1037,6 +1360,7 @@ def check_guards(raw, info, opts, changes):
         ('after this change these stacks could negotiate neither TLS 1.2 nor TLS 1.3: %s; enable the parts that fix them '
          '(dotnet/winhttp/wininet: true) or %s' % ('; '.join(broken), how % 'tls12_unusable_after_change'))
         if broken else 'every stack keeps TLS 1.2 or newer')
+    _dependant_guards(add, raw, info, opts, changes, before_by_id, after_stacks, how)
     # 4. the current connection
     https, desc = _connection_https(opts, raw)
     if not https:
@@ -1060,6 +1384,71 @@ def check_guards(raw, info, opts, changes):
         ('WinRM over HTTPS must stay reachable (%s): %s; run mode=ensure_tls12 first, reboot, then enforce the minimum, or %s'
          % (desc, '; '.join(reasons), how % 'winrm_https_protocol_removed')) if reasons else 'the connection keeps its protocol (%s)' % desc)
     return guards
+
+
+def _server_loses(before_by_id, after_stacks, pid):
+    before = _allowed(before_by_id['schannel_server'])
+    after = _allowed([st for st in after_stacks if st['id'] == 'schannel_server'][0])
+    return pid in before and pid not in after
+
+
+def _server_gains(before_by_id, after_stacks, pid):
+    before = _allowed(before_by_id['schannel_server'])
+    after = _allowed([st for st in after_stacks if st['id'] == 'schannel_server'][0])
+    return pid not in before and pid in after
+
+
+def _dependant_guards(add, raw, info, opts, changes, before_by_id, after_stacks, how):
+    """Guards for what else speaks TLS through the SChannel server: CredSSP, certificate auth, RDP, SQL Server."""
+    conn = opts.get('connection') or {}
+    loses_tls10 = _server_loses(before_by_id, after_stacks, 'tls1_0')
+    # CredSSP: a TLS handshake through SChannel even over plain HTTP.  On 7 / 2008 R2 without
+    # KB3080079 (and on 2008 SP2) that handshake is TLS 1.0 only (DOC_KB3080079).
+    credssp = _transport_has(conn, 'credssp')
+    if not credssp:
+        add('winrm_credssp_tls10_only', False, 'the connection does not use CredSSP')
+    else:
+        fired = loses_tls10 and info['rdp_tls12'] is not True
+        add('winrm_credssp_tls10_only', fired,
+            ('the connection uses CredSSP, whose TLS handshake on %s without %s is TLS 1.0 only; disabling TLS 1.0 '
+             'locks Ansible out; install %s (and reboot) first, or connect with another transport, or %s'
+             % (info['label'], KB_RDP_TLS12, KB_RDP_TLS12, how % 'winrm_credssp_tls10_only'))
+            if fired else 'CredSSP keeps a protocol it can use on %s' % info['label'])
+    # Certificate authentication over TLS 1.3 fails (post-handshake authentication; DOC_WINRM_CERT_TLS13);
+    # the known workaround is TLS 1.3 Server off, which enforce_minimum would undo.
+    cert = bool(conn.get('https')) and _transport_has(conn, 'certificate')
+    gains13 = _server_gains(before_by_id, after_stacks, 'tls1_3')
+    if not cert:
+        add('winrm_certificate_tls13', False, 'the connection does not use WinRM certificate authentication')
+    else:
+        add('winrm_certificate_tls13', gains13,
+            ('the connection uses WinRM certificate authentication and this change turns the SChannel TLS 1.3 server on, '
+             'which undoes the workaround for certificate authentication failing over TLS 1.3 (%s); use another '
+             'authentication, or %s' % (DOC_WINRM_CERT_TLS13, how % 'winrm_certificate_tls13'))
+            if gains13 else 'the TLS 1.3 server stays as it is')
+    # RDP on 7 / 2008 R2 speaks TLS 1.1/1.2 only with KB3080079; 2008 SP2 never.
+    rdp = rdp_uses_tls(raw)
+    if rdp is None:
+        add('rdp_tls10_only', False, 'the RDP listener was not read')
+    elif not rdp:
+        add('rdp_tls10_only', False, 'RDP is off or does not use TLS')
+    else:
+        fired = loses_tls10 and info['rdp_tls12'] is not True
+        add('rdp_tls10_only', fired,
+            ('Remote Desktop on %s negotiates TLS 1.0 only without %s; disabling TLS 1.0 stops RDP; install %s first, '
+             'or %s' % (info['label'], KB_RDP_TLS12, KB_RDP_TLS12, how % 'rdp_tls10_only'))
+            if fired else 'RDP keeps a protocol it can use')
+    # SQL Server builds without TLS 1.2 fail to start once TLS 1.0 is off (DOC_SQL_TLS12).
+    bad = [(name, label) for name, ok, label in sql_instances(raw) if ok is not True]
+    if not sql_instances(raw):
+        add('sql_server_tls12_unsupported', False, 'no SQL Server instance found')
+    else:
+        fired = loses_tls10 and bool(bad)
+        add('sql_server_tls12_unsupported', fired,
+            ('these SQL Server instances have no TLS 1.2 support and would stop starting once TLS 1.0 is off: %s; '
+             'update them to a build listed in %s first, or %s'
+             % (', '.join('%s: %s' % b for b in bad), DOC_SQL_TLS12, how % 'sql_server_tls12_unsupported'))
+            if fired else 'every SQL Server instance supports TLS 1.2' if not bad else 'TLS 1.0 stays on')
 
 
 def _labels(protos):

@@ -301,6 +301,26 @@ if ($nupkgPath) {
     }
 }
 
+# Windows PowerShell 5.1 ships PowerShellGet 1.0.0.1, whose Install-Module has no -AllowPrerelease
+# (PowerShellGet 1.6 added it); decide before check mode returns, so --check predicts the failure.
+$installSupports = @{}
+if (-not $package) {
+    $installCommand = Get-Command -Name Install-Module -ErrorAction SilentlyContinue
+    if ($null -eq $installCommand) {
+        $module.Result.action = 'fail'
+        $module.FailJson('Install-Module is not available on this host (PowerShellGet is missing); install PowerShellGet 2.2.5 or give nupkg_path')
+    }
+    foreach ($name in @('AllowPrerelease', 'AllowClobber', 'SkipPublisherCheck')) {
+        $installSupports[$name] = $installCommand.Parameters.ContainsKey($name)
+    }
+    if ($allowPrerelease -and -not $installSupports.AllowPrerelease) {
+        $module.Result.action = 'fail'
+        $module.FailJson(("allow_prerelease needs Install-Module -AllowPrerelease, which PowerShellGet {0} lacks (Windows PowerShell 5.1 ships 1.0.0.1). " +
+                "Install PowerShellGet 2.2.5 first (Install-Module -Name PowerShellGet -RequiredVersion 2.2.5 -Force -Scope AllUsers, then run this task " +
+                "again so a new session loads it), or give nupkg_path with the prerelease package") -f $before.powershellget)
+    }
+}
+
 $module.Result.action = 'install'
 if ($installed.Count -gt 0) {
     $module.Result.reason = "newest installed is $($installed[0]), below $($minimum.Text)"
@@ -348,11 +368,17 @@ else {
         Repository = $repository
         Scope = $scope
         Force = $true
-        AllowClobber = $true
         ErrorAction = 'Stop'
     }
+    # AllowClobber and SkipPublisherCheck only where this PowerShellGet has them
+    if ($installSupports.AllowClobber) { $installParams.AllowClobber = $true }
     if ($allowPrerelease) { $installParams.AllowPrerelease = $true }
-    if ($module.Params.skip_publisher_check) { $installParams.SkipPublisherCheck = $true }
+    if ($module.Params.skip_publisher_check) {
+        if (-not $installSupports.SkipPublisherCheck) {
+            $module.FailJson("skip_publisher_check needs Install-Module -SkipPublisherCheck, which PowerShellGet $($before.powershellget) lacks; install PowerShellGet 2.2.5 first")
+        }
+        $installParams.SkipPublisherCheck = $true
+    }
     try {
         Install-Module @installParams
     }

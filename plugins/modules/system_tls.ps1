@@ -28,6 +28,14 @@ $spec = @{
                 backup = @{ type = 'path'; required = $true }
             }
         }
+        created_files = @{
+            type = 'list'
+            elements = 'dict'
+            options = @{
+                path = @{ type = 'path'; required = $true }
+                sha256 = @{ type = 'str'; required = $true }
+            }
+        }
         state_dir = @{ type = 'path'; default = '/var/lib/mailtls-remediation' }
         validation_timeout = @{ type = 'int'; default = 20 }
         dotnet = @{ type = 'bool'; default = $true }

@@ -114,7 +114,8 @@ options:
   force_guards:
     description:
       - Windows only. Lockout guards to override deliberately, by id (V(os_tls12_unsupported),
-        V(tls12_prerequisites_missing), V(tls12_unusable_after_change), V(winrm_https_protocol_removed)).
+        V(tls12_prerequisites_missing), V(tls12_unusable_after_change), V(winrm_https_protocol_removed),
+        V(winrm_credssp_tls10_only), V(winrm_certificate_tls13), V(rdp_tls10_only), V(sql_server_tls12_unsupported)).
         A guard that fires says which id to list here.
     type: list
     elements: str

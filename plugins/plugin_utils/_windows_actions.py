@@ -34,6 +34,8 @@ def connection_info(action_plugin, task_vars):
     if name == 'winrm':
         scheme = task_vars.get('ansible_winrm_scheme') or ('http' if port == 5985 else 'https')
         transport = task_vars.get('ansible_winrm_transport') or ''
+        if task_vars.get('ansible_winrm_cert_pem') and not transport:
+            transport = 'certificate'
     elif name == 'psrp':
         scheme = task_vars.get('ansible_psrp_protocol') or ('http' if port == 5985 else 'https')
         transport = task_vars.get('ansible_psrp_auth') or ''
@@ -111,6 +113,11 @@ def run_system_tls(action_plugin, task_vars):
     }
     if state not in ('present', 'rollback'):
         return _failed({}, 'state must be present or rollback, not %r' % state)
+    if state == 'rollback' and not args.get('backup_file') and args.get('backup_files'):
+        # the shape every changing module returns (backup_files): on Windows one entry, the registry backup
+        first = args['backup_files'][0] if isinstance(args['backup_files'], list) and args['backup_files'] else {}
+        if isinstance(first, dict) and first.get('backup'):
+            args['backup_file'] = first['backup']
     try:
         W.normalise_options(options)
     except ValueError as exc:
@@ -148,6 +155,8 @@ def run_system_tls(action_plugin, task_vars):
         'reboot_required': plan['reboot_required'],
         'guards': plan['guards'],
         'backup_file': None,
+        'backup_files': [],
+        'created_files': [],
     })
     if want_diff:
         result['diff'] = dict(plan['diff'], before_header='registry (before)', after_header='registry (after)')
@@ -160,4 +169,7 @@ def run_system_tls(action_plugin, task_vars):
     if written.get('failed'):
         return _failed(result, written.get('msg') or 'the Windows writer failed', exception=written.get('exception'))
     result['backup_file'] = written.get('backup_file')
+    if result['backup_file'] and plan['kind'] == 'change':
+        # the collection's common shape, so a role's rollback step works on Linux and Windows alike
+        result['backup_files'] = [{'path': 'HKLM (%d registry values)' % len(changes), 'backup': result['backup_file']}]
     return result

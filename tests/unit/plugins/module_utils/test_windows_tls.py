@@ -79,15 +79,17 @@ CASES = {
         present=set(), absent={'tls13_disabled', 'win_value_undefined'}, guard=None),
     '2008r2_default': dict(
         verdict='will_fail',
-        stacks={'schannel_client': LEGACY_ONLY, 'schannel_server': LEGACY_ONLY, 'dotnet_v2': LEGACY_ONLY, 'winhttp': LEGACY_ONLY},
-        present={'tls12_unavailable', 'win_tls12_update_missing'},
-        absent={'win_dotnet_strong_crypto_not_set'},  # no .NET 4 on this host
+        # .NET 4.8 is there: Windows PowerShell 5.1 (WMF 5.1) cannot be installed without .NET 4.5.2 or newer
+        stacks={'schannel_client': LEGACY_ONLY, 'schannel_server': LEGACY_ONLY, 'dotnet_v2': LEGACY_ONLY, 'dotnet_v4': LEGACY_ONLY,
+                'winhttp': LEGACY_ONLY},
+        present={'tls12_unavailable', 'win_tls12_update_missing', 'win_dotnet_strong_crypto_not_set'},
+        absent={'win_winhttp_tls12_bit_missing'},
         guard='tls12_prerequisites_missing'),
     '2008r2_iiscrypto': dict(
         verdict='will_fail',
         stacks={'schannel_client': (R, A, A, A, R), 'schannel_server': (R, A, A, A, R), 'winhttp': TLS10_ONLY, 'dotnet_v2': TLS10_ONLY},
-        present={'win_value_not_0_or_1', 'win_winhttp_tls12_bit_missing', 'legacy_protocol_allowed'},
-        absent={'win_tls12_update_missing', 'ssl3_allowed', 'win_value_undefined'},
+        present={'win_value_not_0_or_1', 'win_winhttp_tls12_bit_missing', 'legacy_protocol_allowed', 'win_dotnet_strong_crypto_not_set'},
+        absent={'win_tls12_update_missing', 'ssl3_allowed'},
         guard=None),
     '2008sp2_no_kb4019276': dict(
         verdict='will_fail',
@@ -109,13 +111,14 @@ CASES = {
         guard=None),
     '2012r2_default': dict(
         verdict='will_fail',
-        stacks={'schannel_client': W8_DEFAULT, 'schannel_server': W8_DEFAULT, 'winhttp': (R, A, A, A, R), 'dotnet_v4': LEGACY_ONLY},
+        # WinHTTP's documented default on 8.1 / 2012 R2 is 0xAA0: SSL 3.0 included, and SChannel still has it on
+        stacks={'schannel_client': W8_DEFAULT, 'schannel_server': W8_DEFAULT, 'winhttp': W8_DEFAULT, 'dotnet_v4': LEGACY_ONLY},
         present={'tls12_unavailable', 'win_dotnet_strong_crypto_not_set', 'ssl3_allowed'},
         absent={'win_tls12_update_missing', 'win_winhttp_tls12_bit_missing'},
         guard=None),
     '2012r2_legacy_off_dotnet_weak': dict(
         verdict='will_fail',
-        stacks={'schannel_client': (A, R, R, A, R), 'dotnet_v4': (A, R, R, R, R), 'winhttp': MODERN12},
+        stacks={'schannel_client': (A, R, R, A, R), 'dotnet_v4': (A, R, R, R, R), 'winhttp': (A, R, R, A, R)},
         present={'win_legacy_off_dotnet_weak', 'tls12_unavailable', 'win_dotnet_strong_crypto_not_set'},
         absent={'legacy_protocol_allowed', 'win_schannel_half_disabled'},
         guard=None),
@@ -190,7 +193,8 @@ CASES = {
         absent={'tls13_disabled'},
         guard=None),
     'win10_iiscrypto': dict(
-        verdict='at_risk',
+        # Enabled=0xffffffff is enabled for SChannel: a low finding, not a risk
+        verdict='compliant',
         stacks={'schannel_client': MODERN12, 'dotnet_v4': MODERN12, 'winhttp': MODERN12},
         present={'win_value_not_0_or_1'},
         absent={'tls12_unavailable', 'legacy_protocol_allowed', 'win_legacy_off_dotnet_weak'},
@@ -208,11 +212,61 @@ CASES = {
         present={'tls13_disabled', 'legacy_protocol_allowed'},
         absent={'tls12_unavailable'},
         guard=None),
+    # --- reads for the lockout guards and what only some hosts have (tests/unit/data/windows/README.md)
+    '2008r2_credssp_http': dict(
+        verdict='at_risk',
+        stacks={'schannel_client': W8_DEFAULT, 'schannel_server': W8_DEFAULT, 'dotnet_v4': (R, A, A, A, R), 'winhttp': (R, A, A, A, R)},
+        present={'win_dependant_needs_tls10', 'ssl3_allowed', 'legacy_protocol_allowed'},
+        absent={'tls12_unavailable', 'win_tls12_update_missing'},
+        guard='rdp_tls10_only'),
+    '2022_cert_auth': dict(
+        verdict='will_fail',
+        stacks={'schannel_client': W11_DEFAULT, 'schannel_server': W10_DEFAULT},
+        present={'win_schannel_client_server_mismatch', 'tls12_unavailable'},
+        absent={'win_dependant_needs_tls10'},
+        guard=None),
+    '2019_psrp': dict(
+        verdict='compliant',
+        stacks={'schannel_client': MODERN12, 'schannel_server': MODERN12, 'winhttp': MODERN12},
+        present=set(), absent={'win_dependant_needs_tls10', 'win_no_common_cipher_suite'}, guard=None),
+    '2019_de_de': dict(
+        verdict='will_fail',
+        stacks={'schannel_client': W10_DEFAULT, 'wininet': W10_DEFAULT},
+        present={'gather_error', 'tls12_unavailable'},
+        absent={'win_dependant_needs_tls10'},
+        guard=None),
+    '2016_sql2014': dict(
+        verdict='will_fail',
+        stacks={'schannel_client': W10_DEFAULT, 'schannel_server': W10_DEFAULT},
+        present={'win_dependant_needs_tls10', 'tls12_unavailable'},
+        absent={'gather_error'},
+        guard='sql_server_tls12_unsupported'),
+    '2019_iiscrypto_best': dict(
+        verdict='will_fail',
+        stacks={'schannel_client': W10_DEFAULT, 'schannel_server': W10_DEFAULT},
+        present={'win_value_not_0_or_1', 'legacy_protocol_allowed'},
+        absent={'win_no_common_cipher_suite', 'win_tls13_without_cipher_suites', 'ssl3_allowed'},
+        guard=None),
+    '2022_iiscrypto_strict': dict(
+        verdict='will_fail',
+        stacks={'schannel_client': MODERN13, 'schannel_server': MODERN13, 'dotnet_v4': NOTHING},
+        present={'win_tls13_without_cipher_suites', 'win_legacy_off_dotnet_weak'},
+        absent={'win_no_common_cipher_suite', 'legacy_protocol_allowed'},
+        guard=None),
+    'win7sp1_cipher_policy_gcm_only': dict(
+        verdict='will_fail',
+        stacks={'schannel_client': MODERN12, 'winhttp': MODERN12},
+        present={'win_no_common_cipher_suite'},
+        absent={'tls12_unavailable', 'win_tls12_update_missing'},
+        guard=None),
     'win11_hardened': dict(
         verdict='compliant',
         stacks={'schannel_client': MODERN13, 'dotnet_v4_wow': MODERN13, 'winhttp': MODERN13, 'wininet': MODERN13},
         present=set(), absent={'win_value_undefined'}, guard=None),
 }
+
+
+CIPHER_FINDINGS = ('win_no_common_cipher_suite', 'win_tls13_without_cipher_suites')
 
 
 def test_every_fixture_has_expectations():
@@ -353,8 +407,8 @@ def test_enforce_plan_and_guard(name):
     raw = load(name)
     plan, err = plan_or_guard(raw, connection=HTTP)
     guard = case['guard']
-    if guard in ('tls12_prerequisites_missing', 'os_tls12_unsupported'):
-        assert err is not None and err.guard_id == guard
+    if guard is not None:
+        assert err is not None and err.guard_id == guard, err
         assert 'force_guards: [%s]' % guard in str(err)
         return
     assert err is None, str(err)
@@ -368,7 +422,11 @@ def test_enforce_plan_and_guard(name):
             # the other role is either changed too or already has the wanted value
             dummy, current = W.reg_value(raw, other_role, c['name'])
             assert (other_role, c['name']) in values or current == c['after']
-    if case['verdict'] == 'compliant':
+    if plan['changes'] == [] and set(ids(W.posture_from_raw(raw, name))) <= set(CIPHER_FINDINGS):
+        # nothing system_tls manages is wrong (a cipher suite order is not its business)
+        assert plan['reboot_required'] == {'schannel': False, 'winhttp': False, 'dotnet': False}
+        return
+    if case['verdict'] == 'compliant' and not ids(W.posture_from_raw(raw, name)) & {'win_value_not_0_or_1'}:
         assert plan['changes'] == [] and plan['diff'] == {'before': '', 'after': ''}
         assert plan['reboot_required'] == {'schannel': False, 'winhttp': False, 'dotnet': False}
         return
@@ -378,7 +436,9 @@ def test_enforce_plan_and_guard(name):
     for sid in ('schannel_client', 'schannel_server', 'winhttp', 'wininet'):
         st = states(doc, sid)
         assert st[:3] == (R, R, R) and st[3] == A, (sid, st)
-    assert doc['verdict']['status'] == 'compliant', doc['verdict']
+    # system_tls does not manage cipher suite orders: those findings stay, everything else is fixed
+    left = [f for f in doc['findings'] if f['effect'] in ('will_fail', 'at_risk') and f['id'] not in CIPHER_FINDINGS]
+    assert not left, left
     # idempotent: the second plan changes nothing
     again = W.plan_system_tls(after, {'connection': HTTP})
     assert again['changes'] == []

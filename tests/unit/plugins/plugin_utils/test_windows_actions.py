@@ -365,3 +365,17 @@ def test_uninterpretable_client_data_is_a_finding_not_a_traceback():
     # the TLS stacks are still judged
     assert doc['verdict']['status'] == 'unknown' and [s['id'] for s in doc['stacks']][:2] == ['schannel_client', 'schannel_server']
     _validate(doc)
+
+
+def test_connection_info_names_credssp_and_certificate_transports():
+    class Ctx(object):
+        _play_context = FakePlayContext(False)
+    cert = A.connection_info(Ctx(), {'ansible_connection': 'winrm', 'ansible_port': 5986, 'ansible_winrm_cert_pem': '/x/cert.pem'})
+    assert cert['https'] is True and cert['transport'] == 'certificate'
+    credssp = A.connection_info(Ctx(), {'ansible_connection': 'psrp', 'ansible_port': 5985, 'ansible_psrp_auth': 'credssp'})
+    assert credssp['https'] is False and credssp['transport'] == 'credssp'
+    # CredSSP over HTTP still runs TLS through the host's SChannel server: the brain counts it as a TLS connection
+    raw = load('2008r2_credssp_http')
+    result = A.run_system_tls(FakeAction(raw), {'inventory_hostname': 'w', 'ansible_connection': 'psrp', 'ansible_port': 5985,
+                                                'ansible_psrp_auth': 'credssp'})
+    assert result['failed'] and 'winrm_credssp_tls10_only' in [g['id'] for g in result['guards'] if g['status'] == 'fired']

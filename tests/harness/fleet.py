@@ -354,6 +354,18 @@ class Host(object):
         return ' '.join(words)
 
 
+def remove_stale_sessions():
+    """Remove the copies of sessions whose test process is gone (killed before it could clean up)."""
+    for entry in os.listdir(SESSIONS_DIR):
+        parts = entry.rsplit('-', 2)
+        if len(parts) != 3 or not parts[1].isdigit():
+            continue
+        try:
+            os.kill(int(parts[1]), 0)
+        except OSError:
+            shutil.rmtree(os.path.join(SESSIONS_DIR, entry), ignore_errors=True)
+
+
 class Fleet(object):
     """The hosts of one test session, each a fresh copy of a cached root."""
 
@@ -362,6 +374,7 @@ class Fleet(object):
         if reason:
             raise FleetError(reason)
         os.makedirs(SESSIONS_DIR, exist_ok=True)
+        remove_stale_sessions()
         self.dir = os.path.join(SESSIONS_DIR, '%s-%d-%d' % (label, os.getpid(), int(time.time() * 1000)))
         os.makedirs(self.dir)
         self.wrapper = os.path.join(self.dir, 'chroot-exec')

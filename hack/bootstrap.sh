@@ -51,7 +51,6 @@ want=$(cat "$here/requirements.txt" "$here/tests/requirements.txt" | sha256sum |
 quiet() { grep -v "is ignored: it is neither a file nor a directory" || true; }
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "bootstrap: installing Python requirements into $venv"
-  "$venv/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip 2>&1 | quiet
   "$venv/bin/python" -m pip install -q --disable-pip-version-check \
     -r "$here/requirements.txt" -r "$here/tests/requirements.txt" 2>&1 | quiet
   "$venv/bin/python" -c 'import ansible, ansible_collections.ansible.windows, tree_sitter_pwsh, jsonschema'

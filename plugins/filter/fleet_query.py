@@ -16,8 +16,9 @@ description:
     and C(host.name) set to the inventory name (the name the host reported is kept in C(host.reported_name)).
   - The input may also be the content of a report's C(posture.json) (its C(hosts) list is queried),
     or a list (of posture documents, or of anything else, such as the per-endpoint summary of C(tls_probe)), queried as is.
-  - Requires the C(jmespath) Python package on the controller.
 positional: expression
+requirements:
+  - Controller - the Python package C(jmespath).
 options:
   _input:
     description: C(hostvars), a mapping of host name to variables, a C(posture.json) document, or a list.

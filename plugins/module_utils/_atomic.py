@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """PRIVATE: safe file reads and writes for the remediation modules.
 
-Every write here follows the same contract (DESIGN.md, "Fail closed, lose
-nothing"): read with a fingerprint, refuse to write when the file changed since
+Every write here follows the same contract, so a change fails closed and loses
+nothing: read with a fingerprint, refuse to write when the file changed since
 it was read, keep a byte-for-byte backup, write a temporary file in the same
 directory with the original owner, group, mode and SELinux context, fsync, then
 rename over the original.  ``restore_backup`` is the rollback.

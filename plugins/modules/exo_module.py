@@ -76,6 +76,9 @@ notes:
   - Older versions already installed are left alone; PowerShell loads the newest. Versions before 3.0.0 and ClickOnce
     leftovers are reported as warnings.
   - C(Connect-IPPSSession) (Security & Compliance) is not available in PowerShell 7 on Linux.
+extends_documentation_fragment:
+  - mailtls.remediation.attributes
+  - mailtls.remediation.attributes.dual_platform
 attributes:
   check_mode:
     support: full
@@ -83,10 +86,9 @@ attributes:
   diff_mode:
     description: No diff is produced.
     support: none
-  platform:
-    support: full
-    description: Runs on the platforms listed.
-    platforms: [posix, windows]
+requirements:
+  - Linux targets - PowerShell 7 (C(pwsh)); ExchangeOnlineManagement 3.5.0 and later need PowerShell 7.4 or newer.
+  - A PowerShellGet repository the host can reach, or an offline C(.nupkg) (O(nupkg_path)).
 seealso:
   - module: mailtls.remediation.exo_scripts
   - name: About the Exchange Online PowerShell module

@@ -46,13 +46,6 @@ options:
         scripts in V($PSHOME), and the folders of every script that a scheduled task runs.
     type: list
     elements: path
-  patterns:
-    description:
-      - Shell-style wildcards matched against the file name, case-insensitively. A pattern that contains
-        a path separator is matched against the whole path.
-    type: list
-    elements: str
-    default: ['*.ps1', '*.psm1', '*.psd1']
   exclude:
     description:
       - Wildcards for files and directories to skip. A pattern without a path separator is matched against
@@ -63,16 +56,6 @@ options:
     type: list
     elements: str
     default: []
-  use_default_excludes:
-    description: Whether to apply the built-in exclusions listed under O(exclude).
-    type: bool
-    default: true
-  sniff_extensionless:
-    description:
-      - Also consider files without an extension whose first line is a C(pwsh) or C(powershell) shebang,
-        a C(#Requires) statement, a C(param(...)) block, C([CmdletBinding()]) or a C(<#) comment block.
-    type: bool
-    default: true
   prefilter:
     description:
       - Case-insensitive regular expressions; a file is a candidate when its text matches at least one.
@@ -80,14 +63,6 @@ options:
     type: list
     elements: str
     default: []
-  max_file_size:
-    description: Files larger than this many bytes are skipped and listed in RV(skipped_files).
-    type: int
-    default: 10485760
-  follow_symlinks:
-    description: Whether to descend into symbolically linked directories while walking.
-    type: bool
-    default: false
   include_content:
     description: Whether to return the base64 content of candidate files.
     type: bool
@@ -140,6 +115,10 @@ notes:
     file changed while the module runs is not overwritten.
   - When the module cannot give the new file the original owner (for example when it does not run as
     root and the file belongs to someone else), the write is refused rather than changing the owner.
+extends_documentation_fragment:
+  - mailtls.remediation.attributes
+  - mailtls.remediation.attributes.dual_platform
+  - mailtls.remediation.exo_files
 attributes:
   check_mode:
     support: full
@@ -147,10 +126,6 @@ attributes:
   diff_mode:
     support: none
     description: The M(mailtls.remediation.exo_scripts) action builds the diff on the controller.
-  platform:
-    support: full
-    description: Runs on the platforms listed.
-    platforms: [posix, windows]
 seealso:
   - module: mailtls.remediation.exo_scripts
 '''
@@ -231,6 +206,7 @@ candidates:
       group: svc-exo
       mtime: 1767225600.0
       bom: ''
+      content: IyBDb25uZWN0IHRvIEV4Y2hhbmdlIE9ubGluZQo=
 skipped_files:
   description: Files or folders that could not be read or were too large, with the reason (at most 200 entries).
   returned: state=scan

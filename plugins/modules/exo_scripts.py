@@ -47,14 +47,6 @@ options:
       - Required with O(on_controller=true); relative paths are then taken from the playbook directory.
     type: list
     elements: str
-  patterns:
-    description:
-      - Shell-style wildcards for file names, matched case-insensitively. A pattern with a path separator
-        is matched against the whole path.
-      - Extensionless files are added by O(sniff_extensionless).
-    type: list
-    elements: str
-    default: ['*.ps1', '*.psm1', '*.psd1']
   exclude:
     description:
       - Wildcards for files and directories to skip; without a path separator they match names, with one the whole path.
@@ -65,24 +57,6 @@ options:
     type: list
     elements: str
     default: []
-  use_default_excludes:
-    description: Whether to apply the built-in exclusions listed under O(exclude).
-    type: bool
-    default: true
-  sniff_extensionless:
-    description:
-      - Also consider files without an extension whose first line is a C(pwsh)/C(powershell) shebang,
-        C(#Requires), C(param), C([CmdletBinding()]) or the start of a block comment (V(<#)).
-    type: bool
-    default: true
-  max_file_size:
-    description: Files larger than this many bytes are skipped and listed in RV(skipped_files).
-    type: int
-    default: 10485760
-  follow_symlinks:
-    description: Whether to descend into symbolically linked directories (Linux).
-    type: bool
-    default: false
   write:
     description:
       - V(in_place) replaces each script (after a backup).
@@ -177,16 +151,12 @@ notes:
   - Security & Compliance PowerShell (C(Connect-IPPSSession)) is not available in PowerShell 7 on Linux or
     macOS; migrated scripts that use it must run on Windows.
   - Use M(mailtls.remediation.exo_module) to install ExchangeOnlineManagement V3 where the scripts run.
+extends_documentation_fragment:
+  - mailtls.remediation.attributes
+  - mailtls.remediation.attributes.action
+  - mailtls.remediation.attributes.dual_platform
+  - mailtls.remediation.exo_files
 attributes:
-  action:
-    description: Runs as an action plugin on the controller.
-    support: full
-  async:
-    description: Cannot run asynchronously.
-    support: none
-  bypass_host_loop:
-    description: Runs once per host.
-    support: none
   check_mode:
     support: full
     description: Nothing is written on the host; the task reports what would change, and the reports are still written on the controller.
@@ -195,8 +165,12 @@ attributes:
     description: One diff per changed file, original script against converted script.
   platform:
     support: full
-    description: Runs on the platforms listed.
+    description:
+      - Runs against Linux and Windows hosts (the host-side helper M(mailtls.remediation.exo_script_files) has both
+        implementations), or on the controller's own files with O(on_controller=true).
     platforms: [posix, windows]
+requirements:
+  - Controller - the Python packages C(tree-sitter) 0.22 or newer and C(tree-sitter-pwsh) (the PowerShell grammar).
 seealso:
   - module: mailtls.remediation.exo_script_files
   - module: mailtls.remediation.exo_module
@@ -319,14 +293,17 @@ files:
       returned: when a write was attempted
   sample:
     - path: /opt/automation/mailbox-report.ps1
-      sha256: 3c5a1f0e9b7d2c4a6e8f0b1d3c5e7a9b2d4f6a8c0e1b3d5f7a9c2e4b6d8f0a1c
-      encoding: utf-8
+      sha256: d64dafcc7c876dcc6ec2776d71a8c5f192e6e16727276fda1a5fb474e4e9110e
+      encoding: utf-8 lf
       findings: 1
-      legacy_before: 2
+      legacy_before: 1
       legacy_remaining: 0
-      edits: 3
+      legacy_in_result: 0
+      edits: 4
       status: changed
       parse_errors: []
+      dest: /opt/automation/mailbox-report.ps1
+      backup_file: /opt/automation/mailbox-report.ps1.20261202T180711.bak
 findings:
   description: >-
     Findings, with O(mode=migrate) those that remain after the migration (report-only items such as
@@ -403,4 +380,9 @@ diff:
     after:
       description: Converted text.
       type: str
+  sample:
+    - before_header: /opt/automation/mailbox-report.ps1
+      after_header: /opt/automation/mailbox-report.ps1
+      before: "$Session = New-PSSession -ConfigurationName Microsoft.Exchange -ConnectionUri https://outlook.office365.com/powershell-liveid/ ...\n"
+      after: "Connect-ExchangeOnline -Credential $UserCredential -ShowBanner:$false\n"
 '''

@@ -77,16 +77,12 @@ options:
     description: Evidence items shown per finding in C(index.html) (C(posture.json) keeps all of them).
     type: int
     default: 5
+extends_documentation_fragment:
+  - mailtls.remediation.attributes
+  - mailtls.remediation.attributes.action
+requirements:
+  - Controller - the Python package C(jmespath), only when O(views) are given.
 attributes:
-  action:
-    description: Runs as an action plugin on the controller.
-    support: full
-  async:
-    description: Cannot run asynchronously.
-    support: none
-  bypass_host_loop:
-    description: Runs once per host.
-    support: none
   check_mode:
     support: full
     description: In check mode nothing is written and the files that would be written are returned.

@@ -28,9 +28,6 @@ options:
   min_protocol:
     description:
       - The lowest TLS version the clients may negotiate after the change.
-    type: str
-    choices: [TLSv1.2, TLSv1.3]
-    default: TLSv1.2
   clients:
     description:
       - Which clients to change. All when omitted.
@@ -72,25 +69,16 @@ options:
     type: str
     choices: [present, rollback]
     default: present
-  backup_files:
-    description:
-      - For O(state=rollback), the RV(backup_files) returned by an earlier run.
-    type: list
-    elements: dict
-    suboptions:
-      path:
-        description: The file to restore.
-        type: path
-        required: true
-      backup:
-        description: Its backup.
-        type: path
-        required: true
   max_file_bytes:
     description:
       - Larger files are reported and left untouched.
     type: int
     default: 1048576
+extends_documentation_fragment:
+  - mailtls.remediation.attributes
+  - mailtls.remediation.attributes.posix
+  - mailtls.remediation.tls_policy
+  - mailtls.remediation.tls_policy.rollback
 attributes:
   check_mode:
     support: full
@@ -98,10 +86,6 @@ attributes:
   diff_mode:
     support: full
     description: Shows each changed file before and after, with passwords masked.
-  platform:
-    support: full
-    description: Runs on the platforms listed.
-    platforms: posix
 notes:
   - Thunderbird rewrites C(prefs.js) when it exits; close Thunderbird before the change, or the old values may come back.
     The result warns when a profile looks in use.
@@ -141,6 +125,7 @@ changed:
   description: Whether a file was (or in check mode would be) changed.
   returned: always
   type: bool
+  sample: true
 files:
   description: One item per file looked at.
   returned: always
@@ -150,34 +135,43 @@ files:
     path:
       description: The file.
       type: str
+      sample: /home/alice/.fetchmailrc
     format:
       description: The recognised format (fetchmail, mutt, neomutt, mbsync, offlineimap, getmail, msmtp, imapfilter, curl,
         thunderbird_prefs, thunderbird_user, thunderbird_policies) or null.
       type: str
+      sample: fetchmail
     client:
       description: The client the file belongs to.
       type: str
+      sample: fetchmail
     user:
       description: The owner user for files found in a home directory, null otherwise.
       type: str
+      sample: alice
     status:
       description: >-
         changed, unchanged, restored, unknown_format, unparsable, unreadable, missing, not_editable,
         changed_on_disk (the file changed between read and write and was not overwritten) or error.
       type: str
+      sample: changed
     changes:
       description: What was changed, one line each (no secret values).
       type: list
       elements: str
+      sample: ["line 12: sslproto 'tls1' -> tls1.2+"]
     backup_file:
       description: The backup made before the change.
       type: str
+      sample: /home/alice/.fetchmailrc.20260101T120000.mailtls-backup
     msg:
       description: Why a file was left alone.
       type: str
+      sample: not a configuration file of a supported mail client; left untouched
     warning:
       description: A caveat, for example a Thunderbird profile that seems in use.
       type: str
+      sample: Thunderbird may be running with this profile; it rewrites prefs.js on exit, so close it first
   sample:
     - path: /home/alice/.fetchmailrc
       format: fetchmail

@@ -38,9 +38,6 @@ options:
   min_protocol:
     description:
       - The lowest protocol to allow when O(mode=enforce_minimum).
-    type: str
-    choices: [TLSv1.2, TLSv1.3]
-    default: TLSv1.2
   mode:
     description:
       - V(enforce_minimum) refuses every protocol below O(min_protocol).
@@ -59,11 +56,6 @@ options:
       - Also manage the GnuTLS system configuration (Debian's mutt and msmtp use GnuTLS, not OpenSSL).
     type: bool
     default: true
-  gnutls_config:
-    description:
-      - The GnuTLS system configuration file.
-    type: path
-    default: /etc/gnutls/config
   backup:
     description:
       - Keep a byte-for-byte copy of each file before it is replaced, next to it.
@@ -77,20 +69,6 @@ options:
     type: str
     choices: [present, rollback]
     default: present
-  backup_files:
-    description:
-      - With O(state=rollback), the backups to restore.
-    type: list
-    elements: dict
-    suboptions:
-      path:
-        description: The file to restore.
-        type: path
-        required: true
-      backup:
-        description: The backup to restore it from.
-        type: path
-        required: true
   created_files:
     description:
       - With O(state=rollback), files the change created (they did not exist before), to remove
@@ -149,10 +127,12 @@ options:
     description:
       - Windows only. With O(state=rollback), the registry backup to restore (default the latest).
     type: path
-  _plan:
-    description:
-      - Internal. Set by the collection's action plugin on Windows hosts; never set it yourself.
-    type: dict
+extends_documentation_fragment:
+  - mailtls.remediation.attributes
+  - mailtls.remediation.attributes.dual_platform
+  - mailtls.remediation.tls_policy
+  - mailtls.remediation.tls_policy.rollback
+  - mailtls.remediation.tls_policy.gnutls_config
 attributes:
   check_mode:
     support: full
@@ -160,10 +140,8 @@ attributes:
   diff_mode:
     support: full
     description: Shows each file's change (or the crypto policy change) as a unified diff.
-  platform:
-    description: Linux runs the Python module; Windows runs the PowerShell module through the same action plugin.
-    support: full
-    platforms: [posix, windows]
+requirements:
+  - Linux targets - the C(openssl) command, to validate a new OpenSSL configuration before it counts.
 notes:
   - Needs the C(openssl) command on Linux to validate; C(gnutls-cli) to validate GnuTLS changes
     (without it the GnuTLS file is only checked by the collection's own parser, and a warning says so).
@@ -200,39 +178,71 @@ changed:
   description: Whether files or the crypto policy changed (or would change in check mode).
   returned: always
   type: bool
+  sample: true
 files:
   description: The files the module manages and what happened to each.
   returned: always
   type: list
   elements: dict
-  sample: [{path: /etc/ssl/openssl.cnf, kind: openssl, changed: true, before_sha256: 7ae8ca..., after_sha256: 41c0d2...}]
+  sample:
+    - {path: /etc/ssl/openssl.cnf, kind: openssl, changed: true,
+       before_sha256: 7ae8cae2e64856b34c80276deb1dcf60f76da27bc1e00382201ba7bb7dc33311,
+       after_sha256: 3e99391b8dd3915ed9b18f4184943403a9710e9422d1a8a33426328afebfb099}
+    - {path: /etc/gnutls/config, kind: gnutls, changed: true, before_sha256: null,
+       after_sha256: 472e1e40d783eb20281dc363b087c26310dc502fd9cdc19b290dac7ad9d400f7}
 backup_files:
   description: Backups taken, as C(path)/C(backup) pairs; pass them to O(state=rollback).
   returned: always
   type: list
   elements: dict
+  sample: [{path: /etc/ssl/openssl.cnf, backup: /etc/ssl/openssl.cnf.20261202T182011.mailtls-backup}]
 created_files:
   description: Files that did not exist before, as C(path)/C(sha256) pairs; pass them to O(state=rollback).
   returned: always
   type: list
   elements: dict
+  sample: [{path: /etc/gnutls/config, sha256: 472e1e40d783eb20281dc363b087c26310dc502fd9cdc19b290dac7ad9d400f7}]
 validation:
-  description: The live handshake checks of each candidate file.
+  description:
+    - The live handshake checks of each candidate file, against loopback servers the module started.
+    - Each check (C(canary)) says what was expected (C(expect)), whether that happened (C(passed)) and the handshake seen.
   returned: when a file was planned
   type: list
   elements: dict
+  sample:
+    - path: /etc/ssl/openssl.cnf
+      kind: openssl
+      ok: true
+      details:
+        kind: openssl
+        syntax_ok: true
+        error: null
+        checks:
+          - canary: tls1_0_krsa
+            expect: refused
+            passed: true
+            server_flags: -tls1
+            handshake: {ok: false, reason: protocol_version, refused_by: server, protocol: null}
+          - canary: tls1_2
+            expect: success
+            passed: true
+            server_flags: -tls1_2
+            handshake: {ok: true, protocol: tls1_2, cipher: ECDHE-RSA-AES256-GCM-SHA384}
 crypto_policy:
   description: The crypto policy before and after, on crypto-policies systems.
   returned: when crypto-policies is in use
   type: dict
+  sample: {before: LEGACY, after: DEFAULT}
 restart_required:
   description: Whether running services must be restarted to pick up the new policy.
   returned: always
   type: bool
+  sample: true
 reboot_required:
   description: Per part, whether a reboot is needed (never on Linux; kept for the same shape as Windows).
   returned: always
   type: dict
+  sample: {openssl: false, gnutls: false}
 '''
 
 import json
@@ -357,7 +367,6 @@ def main():
             force_guards=dict(type='list', elements='str', default=[]),
             backup_dir=dict(type='path'),
             backup_file=dict(type='path'),
-            _plan=dict(type='dict'),
         ),
         supports_check_mode=True,
     )

@@ -43,11 +43,6 @@ options:
       - Inventory this OpenSSL configuration file instead of the one OpenSSL uses
         (C(OPENSSL_CONF), else C(OPENSSLDIR/openssl.cnf)). Useful to judge a candidate file.
     type: path
-  gnutls_config:
-    description:
-      - The GnuTLS system configuration file to read.
-    type: path
-    default: /etc/gnutls/config
   users:
     description:
       - Only inventory the mail client files of these local users. Default is every user in the
@@ -60,6 +55,11 @@ options:
     type: list
     elements: path
     default: []
+extends_documentation_fragment:
+  - mailtls.remediation.attributes
+  - mailtls.remediation.attributes.dual_platform
+  - mailtls.remediation.attributes.facts
+  - mailtls.remediation.tls_policy.gnutls_config
 attributes:
   check_mode:
     support: full
@@ -70,10 +70,6 @@ attributes:
   facts:
     support: full
     description: The posture is returned as C(ansible_facts.mailtls_posture).
-  platform:
-    description: Linux runs the Python module; Windows runs the PowerShell module through the same action plugin.
-    support: full
-    platforms: [posix, windows]
 notes:
   - Linux targets need nothing beyond the Python standard library. The C(openssl) command is used
     when present to read the library version, C(OPENSSLDIR) and the compiled-in security level.
@@ -103,6 +99,7 @@ ansible_facts:
   description: Facts to add to the host.
   returned: always
   type: dict
+  sample: {mailtls_posture: {schema: 1, verdict: {status: compliant, reasons: []}}}
   contains:
     mailtls_posture:
       description:
@@ -128,6 +125,7 @@ duration_ms:
   description: Time the gathering took on the host, in milliseconds.
   returned: always
   type: float
+  sample: 84.2
 '''
 
 import time

@@ -122,6 +122,9 @@ options:
       - Run the V(gnutls) engine with C(GNUTLS_SYSTEM_PRIORITY_FILE) set to this file, to test a
         candidate GnuTLS system configuration.
     type: path
+extends_documentation_fragment:
+  - mailtls.remediation.attributes
+  - mailtls.remediation.attributes.dual_platform
 attributes:
   check_mode:
     support: full

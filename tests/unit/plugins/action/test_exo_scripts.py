@@ -457,8 +457,12 @@ def test_encoding_label(encoding, label):
 
 def test_documented_options_match_the_action_spec():
     import yaml
+    from ansible_collections.mailtls.remediation.plugins.doc_fragments import exo_files
     from ansible_collections.mailtls.remediation.plugins.modules import exo_scripts as stub
     doc = yaml.safe_load(stub.DOCUMENTATION)['options']
+    # The file selection options come from the shared doc fragment.
+    assert 'mailtls.remediation.exo_files' in yaml.safe_load(stub.DOCUMENTATION)['extends_documentation_fragment']
+    doc.update(yaml.safe_load(exo_files.ModuleDocFragment.DOCUMENTATION)['options'])
     assert set(doc) == set(action_mod.ARGUMENT_SPEC)
     for name, spec in action_mod.ARGUMENT_SPEC.items():
         for key in ('type', 'default', 'choices', 'elements'):

@@ -340,7 +340,17 @@ def test_windows_and_linux_implementations_take_the_same_options(name):
         ps1 = handle.read()
     with open(os.path.join(modules_dir, name + '.py')) as handle:
         source = handle.read()
-    doc = yaml.safe_load(source.split("DOCUMENTATION = r'''", 1)[1].split("'''", 1)[0])['options']
+    documentation = yaml.safe_load(source.split("DOCUMENTATION = r'''", 1)[1].split("'''", 1)[0])
+    doc = dict(documentation['options'])
+    # Options shared through doc fragments are part of the module's interface too.
+    fragments_dir = os.path.join(os.path.dirname(modules_dir), 'doc_fragments')
+    for fragment in documentation.get('extends_documentation_fragment', []):
+        name_parts = fragment.split('.')[2:]
+        with open(os.path.join(fragments_dir, name_parts[0] + '.py')) as handle:
+            fragment_source = handle.read()
+        attr = name_parts[1].upper() if len(name_parts) > 1 else 'DOCUMENTATION'
+        text = fragment_source.split('%s = r\'\'\'' % attr, 1)[1].split("'''", 1)[0]
+        doc.update(yaml.safe_load(text).get('options') or {})
     block = ps1.split('options = @{', 1)[1].split('\n    }\n', 1)[0]
     top = set(re.findall(r'^        (\w+) = @\{', block, re.MULTILINE))
     assert top == set(doc)

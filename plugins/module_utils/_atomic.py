@@ -57,21 +57,78 @@ def sha256_bytes(data):
     return hashlib.sha256(data).hexdigest()
 
 
+_FILE_KINDS = ((stat.S_ISFIFO, 'a FIFO (named pipe)'), (stat.S_ISCHR, 'a character device'), (stat.S_ISBLK, 'a block device'),
+               (stat.S_ISSOCK, 'a socket'), (stat.S_ISDIR, 'a directory'))
+
+
+def file_kind(mode):
+    """'a FIFO (named pipe)', 'a character device', ... for a non-regular st_mode; None for a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    for test, label in _FILE_KINDS:
+        if test(mode):
+            return label
+    return 'not a regular file'
+
+
+class NotRegularFileError(OSError):
+    """The path is a FIFO, a device, a socket or a directory: reading it could block or never end."""
+
+    def __init__(self, path, kind):
+        super(NotRegularFileError, self).__init__(errno.EINVAL, 'is %s, not a regular file' % kind, path)
+        self.kind = kind
+
+
+def open_regular(path):
+    """Open ``path`` for reading only if it is (or a symlink resolves to) a regular file.
+
+    The type is checked with lstat/stat before the open, the open itself uses
+    O_NONBLOCK (a FIFO swapped in between cannot block it) and the opened
+    descriptor is checked again with fstat.  Returns a binary file object;
+    raises NotRegularFileError or OSError.
+    """
+    st = os.lstat(path)
+    if stat.S_ISLNK(st.st_mode):
+        st = os.stat(path)
+    kind = file_kind(st.st_mode)
+    if kind:
+        raise NotRegularFileError(path, kind)
+    flags = os.O_RDONLY | getattr(os, 'O_NONBLOCK', 0) | getattr(os, 'O_NOCTTY', 0) | getattr(os, 'O_CLOEXEC', 0)
+    fd = os.open(path, flags)
+    try:
+        fst = os.fstat(fd)
+        kind = file_kind(fst.st_mode)
+        if kind:
+            raise NotRegularFileError(path, kind)
+        if (fst.st_dev, fst.st_ino) != (st.st_dev, st.st_ino):
+            raise OSError(errno.EAGAIN, 'changed while it was being opened', path)
+        return os.fdopen(fd, 'rb')
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def read_file(path, max_bytes=DEFAULT_MAX_BYTES):
-    """Read a file without raising: status is read, missing, unreadable or too_large."""
+    """Read a file without raising: status is read, missing, unreadable or too_large.
+
+    FIFOs, devices and sockets are never opened for reading (status unreadable, the error says what they are), so a read cannot hang.
+    """
     try:
         st = os.stat(path)
     except OSError as exc:
         if exc.errno in (errno.ENOENT, errno.ENOTDIR):
             return ReadResult(path, status='missing', error='does not exist')
         return ReadResult(path, status='unreadable', error=str(exc))
-    if not stat.S_ISREG(st.st_mode):
-        return ReadResult(path, status='unreadable', error='not a regular file', st=st)
+    kind = file_kind(st.st_mode)
+    if kind:
+        return ReadResult(path, status='unreadable', error='is %s, not a regular file' % kind, st=st)
     if st.st_size > max_bytes:
         return ReadResult(path, status='too_large', error='%d bytes, more than the %d byte limit' % (st.st_size, max_bytes), st=st)
     try:
-        with open(path, 'rb') as handle:
+        with open_regular(path) as handle:
             data = handle.read(max_bytes + 1)
+    except NotRegularFileError as exc:
+        return ReadResult(path, status='unreadable', error='is %s, not a regular file' % exc.kind, st=st)
     except (IOError, OSError) as exc:
         return ReadResult(path, status='unreadable', error=str(exc), st=st)
     if len(data) > max_bytes:
@@ -269,19 +326,78 @@ def restore_backup(path, backup_file):
     return True
 
 
+class ManifestError(IOError):
+    """The rollback record exists but cannot be used (truncated, corrupt, unreadable)."""
+
+
+def read_manifest(manifest_path):
+    """The entries recorded in ``manifest_path``: None when there is no record, ManifestError when it is unusable."""
+    existing = read_file(manifest_path)
+    if existing.status == 'missing':
+        return None
+    if existing.data is None:
+        raise ManifestError('the rollback record %s cannot be read: %s' % (manifest_path, existing.error))
+    try:
+        data = json.loads(existing.data.decode('utf-8'))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ManifestError('the rollback record %s is truncated or corrupt (%s); restore it from a backup or roll back with '
+                            'explicit backup_files' % (manifest_path, exc))
+    entries = data.get('entries') if isinstance(data, dict) else None
+    if not isinstance(entries, list) or not all(isinstance(e, dict) and isinstance(e.get('path'), str) for e in entries):
+        raise ManifestError('the rollback record %s has no valid entries list; restore it from a backup or roll back with '
+                            'explicit backup_files' % manifest_path)
+    return entries
+
+
+def check_state_dir(state_dir, manifest_name, create=True):
+    """Make sure a rollback record can be written to ``state_dir/manifest_name`` BEFORE anything changes.
+
+    With ``create`` the directory is created (mode 0700) and a probe file is
+    written and removed; without (check mode) the nearest existing directory
+    is tested with access(2).  An existing record must be readable and
+    valid, since the next write appends to it.  Returns None when fine, else
+    the reason as a sentence.
+    """
+    manifest_path = os.path.join(state_dir, manifest_name)
+    if not create:
+        probe = state_dir
+        while probe and not os.path.exists(probe):
+            parent = os.path.dirname(probe)
+            if parent == probe:
+                break
+            probe = parent
+        if not os.path.isdir(probe) or not os.access(probe, os.W_OK | os.X_OK):
+            return 'the state directory %s cannot be written (%s is not a writable directory)' % (state_dir, probe)
+    else:
+        try:
+            if not os.path.isdir(state_dir):
+                os.makedirs(state_dir, 0o700)
+            fd, tmp = tempfile.mkstemp(prefix='.writable.', dir=state_dir)
+            os.close(fd)
+            os.unlink(tmp)
+        except (IOError, OSError) as exc:
+            return 'the state directory %s cannot be written: %s' % (state_dir, exc)
+    try:
+        read_manifest(manifest_path)
+    except ManifestError as exc:
+        return str(exc)
+    if os.path.exists(manifest_path) and not os.access(manifest_path, os.R_OK):
+        return 'the rollback record %s cannot be read' % manifest_path
+    return None
+
+
 def write_manifest(manifest_path, entries):
-    """Record what a run changed so the rollback playbook can undo exactly that."""
-    data = json.dumps({'version': 1, 'entries': entries}, indent=2, sort_keys=True).encode('utf-8')
+    """Record what a run changed so the rollback playbook can undo exactly that.
+
+    Appends to an existing record; raises ManifestError (an IOError) rather
+    than overwrite a record it cannot parse.
+    """
     directory = os.path.dirname(manifest_path)
     if directory and not os.path.isdir(directory):
         os.makedirs(directory, 0o700)
-    existing = read_file(manifest_path)
-    if existing.data is not None:
-        try:
-            old = json.loads(existing.data.decode('utf-8'))
-            data = json.dumps({'version': 1, 'entries': old.get('entries', []) + entries}, indent=2, sort_keys=True).encode('utf-8')
-        except ValueError:
-            pass
+    old = read_manifest(manifest_path) or []
+    data = json.dumps({'version': 1, 'entries': old + list(entries)}, indent=2, sort_keys=True).encode('utf-8')
     tmp = write_temp_like(manifest_path, data, None, None)
     os.chmod(tmp, 0o600)
     os.rename(tmp, manifest_path)
+    fsync_dir(directory)

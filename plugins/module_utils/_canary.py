@@ -48,6 +48,7 @@ TLS10_RSA = {"name": "tls1_0_krsa", "flags": ["-tls1"], "cipher": "AES128-SHA:@S
 TLS11_RSA = {"name": "tls1_1_krsa", "flags": ["-tls1_1"], "cipher": "AES128-SHA:@SECLEVEL=0"}
 TLS10_ECDHE = {"name": "tls1_0_ecdhe", "flags": ["-tls1"], "cipher": "DEFAULT:@SECLEVEL=0"}
 TLS12 = {"name": "tls1_2", "flags": ["-tls1_2"], "cipher": None}
+TLS13 = {"name": "tls1_3", "flags": ["-tls1_3"], "cipher": None}
 
 # Failure reasons that mean "refused because of the protocol version".
 VERSION_REASONS = ("protocol_version", "no_protocols_available", "min_above_max")
@@ -307,7 +308,7 @@ def _run_suite(expectations, client, openssl_bin, timeout, workdir, cert):
     return checks
 
 
-def _same_syntax_failure(candidate_path, candidate_message, baseline_path, key_path, openssl_path, timeout):
+def _same_syntax_failure(candidate_path, candidate_message, baseline_path, key_path, openssl_path, timeout, roots=None):
     """True when the file in place fails ``openssl req`` with the very same message.
 
     Such an error (for example an ``oid_section`` entry OpenSSL 3 already
@@ -319,15 +320,19 @@ def _same_syntax_failure(candidate_path, candidate_message, baseline_path, key_p
     baseline_ok, baseline_message = openssl_syntax_check(baseline_path, key_path, openssl_path, timeout)
     if baseline_ok:
         return False
-    return _normal_error(baseline_message, baseline_path) == _normal_error(candidate_message, candidate_path)
+    candidate_root, baseline_root = roots or (None, None)
+    return _normal_error(baseline_message, baseline_path, baseline_root) == _normal_error(candidate_message, candidate_path, candidate_root)
 
 
-def _normal_error(message, path):
-    """OpenSSL prefixes each error line with the thread id, which differs per process."""
-    return re.sub(r"(?m)^[0-9A-Fa-f]{8,}:", "", message.replace(path, "<config>"))
+def _normal_error(message, path, root=None):
+    """OpenSSL prefixes each error line with the thread id, which differs per process; scratch roots differ per copy."""
+    message = message.replace(path, "<config>")
+    if root:
+        message = message.replace(root, "<root>")
+    return re.sub(r"(?m)^[0-9A-Fa-f]{8,}:", "", message)
 
 
-def _validate(candidate_path, expectations, client_factory, openssl_bin, timeout, syntax_check, kind, baseline_path=None):
+def _validate(candidate_path, expectations, client_factory, openssl_bin, timeout, syntax_check, kind, baseline_path=None, roots=None):
     details = {"candidate": candidate_path, "kind": kind, "checks": [], "error": None}
     if not candidate_path or not os.path.isfile(candidate_path):
         details["error"] = "candidate file %s does not exist" % candidate_path
@@ -347,7 +352,7 @@ def _validate(candidate_path, expectations, client_factory, openssl_bin, timeout
         if syntax_check:
             syntax_ok, message = openssl_syntax_check(candidate_path, cert[1], openssl_path, timeout)
             details["syntax_ok"] = syntax_ok
-            if not syntax_ok and _same_syntax_failure(candidate_path, message, baseline_path, cert[1], openssl_path, timeout):
+            if not syntax_ok and _same_syntax_failure(candidate_path, message, baseline_path, cert[1], openssl_path, timeout, roots):
                 details["syntax_note"] = "openssl req rejects the current file the same way: %s" % message
             elif not syntax_ok:
                 details["error"] = "the candidate does not load: %s" % message
@@ -362,39 +367,54 @@ def _validate(candidate_path, expectations, client_factory, openssl_bin, timeout
     return True, details
 
 
-def validate_openssl_conf(candidate_path, openssl_bin="openssl", timeout=10.0, baseline_path=None):
-    """Prove that ``candidate_path`` refuses TLS 1.0/1.1 and still allows TLS 1.2.
+def minimum_expectations(min_protocol="TLSv1.2", legacy=(TLS10_RSA, TLS11_RSA)):
+    """Canaries and expected outcomes that prove a minimum: everything below refused, the minimum itself reachable.
+
+    For TLSv1.3 the TLS 1.2 canary must be refused too and a TLS 1.3 canary must succeed.
+    """
+    expectations = [(flavour, "refused") for flavour in legacy]
+    if min_protocol == "TLSv1.3":
+        return expectations + [(TLS12, "refused"), (TLS13, "success")]
+    return expectations + [(TLS12, "success")]
+
+
+def validate_openssl_conf(candidate_path, openssl_bin="openssl", timeout=10.0, baseline_path=None, min_protocol="TLSv1.2", roots=None):
+    """Prove that ``candidate_path`` refuses every protocol below ``min_protocol`` and still allows it.
 
     With ``OPENSSL_CONF=candidate``, ``openssl s_client`` (no version flags)
     must fail for a protocol-version reason against TLS 1.0-only and TLS
-    1.1-only kRSA canaries and succeed against a TLS 1.2-only canary; the
-    file must also pass ``openssl req -config`` (or fail it exactly as the
-    file in place, ``baseline_path``, already does).  Returns ``(ok, details)``.
+    1.1-only kRSA canaries (and, for ``TLSv1.3``, a TLS 1.2-only one) and
+    succeed against a canary of the minimum version; the file must also pass
+    ``openssl req -config`` (or fail it exactly as the file in place,
+    ``baseline_path``, already does; ``roots`` are the scratch directories of
+    candidate and baseline, ignored in that comparison).  Returns
+    ``(ok, details)``.
     """
     def client_factory(openssl_path):
         return lambda port: openssl_client_handshake(port, candidate_path, timeout, openssl_path)
 
-    expectations = [(TLS10_RSA, "refused"), (TLS11_RSA, "refused"), (TLS12, "success")]
-    return _validate(candidate_path, expectations, client_factory, openssl_bin, timeout, True, "openssl", baseline_path)
+    return _validate(candidate_path, minimum_expectations(min_protocol), client_factory, openssl_bin, timeout, True, "openssl",
+                     baseline_path, roots)
 
 
-def validate_openssl_conf_keeps_tls12(candidate_path, openssl_bin="openssl", timeout=10.0, baseline_path=None):
+def validate_openssl_conf_keeps_tls12(candidate_path, openssl_bin="openssl", timeout=10.0, baseline_path=None, roots=None):
     """Prove that ``candidate_path`` loads and a TLS 1.2-only server is still reachable with it."""
     def client_factory(openssl_path):
         return lambda port: openssl_client_handshake(port, candidate_path, timeout, openssl_path)
 
-    return _validate(candidate_path, [(TLS12, "success")], client_factory, openssl_bin, timeout, True, "openssl", baseline_path)
+    return _validate(candidate_path, [(TLS12, "success")], client_factory, openssl_bin, timeout, True, "openssl", baseline_path, roots)
 
 
 def validate_gnutls_config(candidate_path, gnutls_cli="gnutls-cli", openssl_bin="openssl", timeout=10.0,
-                           expect_legacy_refused=True):
+                           expect_legacy_refused=True, min_protocol="TLSv1.2"):
     """Prove a GnuTLS system priority file with ``gnutls-cli`` under ``GNUTLS_SYSTEM_PRIORITY_FILE``.
 
     ``GNUTLS_SYSTEM_PRIORITY_FAIL_ON_INVALID=1`` makes an invalid file fail
     every handshake.  With ``expect_legacy_refused`` the TLS 1.0 canaries
     (kRSA and ECDHE: GnuTLS accepts both by default) and the TLS 1.1 one must
-    be refused for a protocol-version reason; the TLS 1.2 canary must always
-    succeed.  Returns ``(ok, details)``.
+    be refused for a protocol-version reason, and for ``min_protocol`` TLSv1.3
+    the TLS 1.2 one too, with a TLS 1.3 canary that must succeed; otherwise
+    the TLS 1.2 canary must succeed.  Returns ``(ok, details)``.
     """
     cli = find_binary(gnutls_cli) if os.sep not in gnutls_cli else gnutls_cli
     if not cli:
@@ -406,5 +426,5 @@ def validate_gnutls_config(candidate_path, gnutls_cli="gnutls-cli", openssl_bin=
 
     expectations = [(TLS12, "success")]
     if expect_legacy_refused:
-        expectations = [(TLS10_RSA, "refused"), (TLS10_ECDHE, "refused"), (TLS11_RSA, "refused")] + expectations
+        expectations = minimum_expectations(min_protocol, (TLS10_RSA, TLS10_ECDHE, TLS11_RSA))
     return _validate(candidate_path, expectations, client_factory, openssl_bin, timeout, False, "gnutls")

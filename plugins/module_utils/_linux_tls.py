@@ -115,6 +115,7 @@ register_findings(LINUX_FINDINGS)
 _IGNORING_CODES = {
     'syntax_error': 'openssl.config_ignored',
     'file_unreadable': 'openssl.config_ignored',
+    'file_not_regular': 'openssl.config_ignored',
     'file_not_utf8': 'openssl.config_problem',
     'file_too_large': 'openssl.config_ignored',
     'duplicate_openssl_conf': 'openssl.duplicate_openssl_conf',

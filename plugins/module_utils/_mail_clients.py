@@ -1,47 +1,59 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, mailtls.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""PRIVATE: mail client inventory and remediation planning.
+"""PRIVATE: mail client inventory and remediation planning, driven by the client registry.
 
-``gather_mail_clients(document, ...)`` finds the configuration files of
-fetchmail, mutt/neomutt, isync/mbsync, offlineimap, getmail6, msmtp,
-imapfilter, curl and Thunderbird for every local user (home directories from
-the passwd database) and the system-wide files, and adds one client per
-account/profile to the posture document with what the client will negotiate:
-its own settings combined with the system policy of the TLS library it links
-(the ``openssl``, ``gnutls`` or ``nss`` stack of the same document).  Scripts
-that pin legacy TLS in code are reported, never changed.
+Everything about one client lives in its module under ``_clients/`` (its
+``DESCRIPTOR``); this module only walks the registry:
 
-``plan_file(...)`` is what the ``mail_client_tls`` module applies: the
-edited bytes of one file, its change list and a redacted diff.
-
-``clients_from_windows_raw(raw, document=None)`` interprets what the Windows
-reader gathered (installed mail clients, Thunderbird profiles and policies).
+``gather_mail_clients(document, ...)``
+    finds the files of every client for every local user (home directories from
+    the passwd database) and the system-wide files, and adds one client record
+    per account/profile to the posture document: what the client negotiates
+    (``_clients/_decide.decide``: its own settings and bounds with the system
+    policy of its TLS library), structured ``conditions`` (``{'kx': ['rsa']}``),
+    ``bounds`` (``own`` = allows what it allows whatever the system policy
+    says), and ``plan``: what a run of ``mail_client_tls`` would change.
+``plan_file(...)``
+    what ``mail_client_tls`` applies: the same parse, the same decision, the
+    same planner, so the posture's plan and the module's change are one.
+``clients_from_windows_raw(raw, document=None)``
+    interprets what the Windows reader gathered.
 
 No password or token value is ever put into a result: passwords are reported
-by file, line and key, and diffs mask them.
+by file, line and key, and diffs mask them (also on commented-out lines).
 
 Standard library only (target side, Python 3.8+).
 """
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import bisect
 import glob
 import os
 import re
 import stat
 import subprocess
+import sys
 
-from ansible_collections.mailtls.remediation.plugins.module_utils import _mail_formats as mf
-from ansible_collections.mailtls.remediation.plugins.module_utils._atomic import read_file, sha256_bytes
+from ansible_collections.mailtls.remediation.plugins.module_utils import _clients as cl
 from ansible_collections.mailtls.remediation.plugins.module_utils import _posture
+from ansible_collections.mailtls.remediation.plugins.module_utils._clients import _decide
+from ansible_collections.mailtls.remediation.plugins.module_utils._clients import mutt as _mutt
+from ansible_collections.mailtls.remediation.plugins.module_utils._clients import scripts as _scripts
+from ansible_collections.mailtls.remediation.plugins.module_utils._clients import thunderbird as _tb
+from ansible_collections.mailtls.remediation.plugins.module_utils._clients._base import (
+    BACKUP_DIR, client_id, entry_keys, secret_key_spans, secret_line_spans)
+from ansible_collections.mailtls.remediation.plugins.module_utils._clients._files import edit_target, read_client_file
+from ansible_collections.mailtls.remediation.plugins.module_utils._atomic import sha256_bytes
 
 DEFAULT_MAX_FILE_BYTES = 1024 * 1024
-SCRIPT_MAX_FILES = 20000
 COMMAND_TIMEOUT = 5
 
-CLIENT_NAMES = ('fetchmail', 'mutt', 'neomutt', 'mbsync', 'offlineimap', 'getmail', 'msmtp', 'imapfilter', 'curl', 'thunderbird')
+CLIENT_NAMES = cl.CLIENT_NAMES
+client_of = cl.client_of
+scan_scripts = _scripts.scan_scripts
+scan_text_for_pins = _scripts.scan_text_for_pins
+thunderbird_profile_files = _tb.thunderbird_profile_files
 
 FINDINGS = {
     'client_legacy_endpoint': {
@@ -80,6 +92,11 @@ FINDINGS = {
         'title': 'A {client} configuration could not be read or understood',
         'remediation': 'Check the file by hand; mail_client_tls leaves it untouched.',
     },
+    'client_own_bounds_legacy': {
+        'severity': 'medium', 'effect': 'at_risk',
+        'title': '{client} sets its own protocol bounds and negotiates {protocols} whatever the system policy says',
+        'remediation': '{fix}',
+    },
     'script_pins_legacy_tls': {
         'severity': 'high', 'effect': 'will_fail',
         'title': 'A script pins {what}',
@@ -98,47 +115,14 @@ FINDINGS = {
 }
 _posture.register_findings(FINDINGS)
 
-OAUTH_HELP = {
-    'fetchmail': "fetchmail 7 (and distribution builds of 6.4/6.5 carrying the OAUTHBEARER patch, e.g. openSUSE) accept "
-                 "'auth oauthbearer' for IMAP (falling back to XOAUTH2) with an access token as the password (passwordfile); "
-                 "Debian's fetchmail 6.4 has no OAuth2, use mbsync or offlineimap for Exchange Online instead",
-    'mutt': "set imap_authenticators=\"oauthbearer:xoauth2\" and imap_oauth_refresh_command (smtp_/pop_ equivalents) to a token helper",
-    'neomutt': "set imap_authenticators=\"oauthbearer:xoauth2\" and imap_oauth_refresh_command (smtp_/pop_ equivalents) to a token helper",
-    'mbsync': "AuthMechs XOAUTH2 with the cyrus-sasl-xoauth2 SASL plugin and PassCmd printing an access token",
-    'offlineimap': "auth_mechanisms = XOAUTH2 with oauth2_request_url, oauth2_client_id and oauth2_refresh_token (or oauth2_access_token_eval)",
-    'getmail': "use_xoauth2 = True with password_command printing an access token (getmail-gmail-xoauth-tokens style helper)",
-    'msmtp': "auth xoauth2 (or oauthbearer) with passwordeval printing an access token",
-    'imapfilter': "recent imapfilter versions take an access token in the oauth2 field of IMAP{} (check the installed version)",
-    'curl': "--oauth2-bearer with an access token",
-    'thunderbird': "OAuth2 is built in: set the account's authentication method to OAuth2 (authMethod 10)",
-    'outlook': "use Modern Authentication (enabled by default in Office 2016 and later)",
-}
-PASSWORD_HELP = {
-    'fetchmail': 'let fetchmail prompt, use ~/.netrc with mode 0600, or passwordfile where supported',
-    'mutt': 'use a command substitution such as set imap_pass=`pass show mail`, or an OAuth2 refresh command',
-    'neomutt': 'use a command substitution such as set imap_pass=`pass show mail`, or an OAuth2 refresh command',
-    'mbsync': 'use PassCmd with a password manager',
-    'offlineimap': 'use remotepasseval or remotepassfile (mode 0600), or the keyring',
-    'getmail': 'use password_command',
-    'msmtp': 'use passwordeval or the keyring',
-    'imapfilter': 'read the password from a protected file or prompt for it',
-    'curl': 'use --netrc-file with mode 0600',
-}
+OAUTH_HELP = dict((d.name, d.oauth_help) for d in cl.DESCRIPTORS if d.oauth_help)
+OAUTH_HELP['outlook'] = 'use Modern Authentication (enabled by default in Office 2016 and later)'
+PASSWORD_HELP = dict((d.name, d.password_help) for d in cl.DESCRIPTORS if d.password_help)
 
 # ---------------------------------------------------------------------------
-# libraries and versions of the installed clients
+# binaries, libraries and versions of the installed clients
 # ---------------------------------------------------------------------------
 
-_BINARIES = {
-    'fetchmail': ('fetchmail',), 'mutt': ('mutt',), 'neomutt': ('neomutt',), 'mbsync': ('mbsync',), 'msmtp': ('msmtp',),
-    'curl': ('curl',), 'imapfilter': ('imapfilter',), 'offlineimap': ('offlineimap', 'offlineimap3'), 'getmail': ('getmail', 'getmail6'),
-    'thunderbird': ('thunderbird',),
-}
-DISTRO_DEFAULT_LIBRARY = {
-    'fetchmail': 'openssl', 'mutt': 'gnutls', 'neomutt': 'gnutls', 'mbsync': 'openssl', 'msmtp': 'gnutls', 'curl': 'openssl',
-    'imapfilter': 'openssl', 'offlineimap': 'openssl', 'getmail': 'openssl', 'thunderbird': 'nss',
-}
-_PYTHON_CLIENTS = ('offlineimap', 'getmail')
 _SEARCH_PATH = ('/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin', '/usr/lib/thunderbird', '/opt/thunderbird')
 
 
@@ -169,7 +153,7 @@ def _version_tuple(text):
 
 
 class Toolbox(object):
-    """Finds each client's binary, library and version once per run."""
+    """Finds each client's binary, library and version once per run (the descriptor says how)."""
 
     def __init__(self, runner=None, which=None):
         self._run = runner or _run
@@ -179,56 +163,24 @@ class Toolbox(object):
     def info(self, client):
         if client in self._cache:
             return self._cache[client]
-        info = {'client': client, 'binary': None, 'library': DISTRO_DEFAULT_LIBRARY.get(client),
+        desc = cl.BY_NAME.get(client)
+        info = {'client': client, 'binary': None, 'library': desc.library if desc else None,
                 'library_source': 'distribution default (client not installed or not inspected)', 'version': None}
         binary = None
-        for name in _BINARIES.get(client, ()):
+        for name in (desc.binaries if desc else ()):
             binary = self._which(name)
             if binary:
                 break
         info['binary'] = binary
         if binary:
-            self._inspect(client, binary, info)
+            found = desc.inspect(binary, self._run) if desc.inspect else {}
+            info.update(dict((k, v) for k, v in (found or {}).items() if v is not None))
+            if not (found or {}).get('library'):
+                lib = self._ldd(binary)
+                if lib:
+                    info['library'], info['library_source'] = lib, 'ldd %s' % binary
         self._cache[client] = info
         return info
-
-    def _inspect(self, client, binary, info):
-        if client in ('mutt', 'neomutt'):
-            out = self._run([binary, '-v']) or ''
-            first = out.strip().splitlines()[0] if out.strip() else ''
-            info['version'] = _version_tuple(first) if client == 'mutt' else None
-            info['version_text'] = first[:80] or None
-            if '+USE_SSL_GNUTLS' in out:
-                info['library'], info['library_source'] = 'gnutls', '%s -v: +USE_SSL_GNUTLS' % binary
-                return
-            if '+USE_SSL_OPENSSL' in out:
-                info['library'], info['library_source'] = 'openssl', '%s -v: +USE_SSL_OPENSSL' % binary
-                return
-        elif client == 'msmtp':
-            out = self._run([binary, '--version']) or ''
-            info['version'] = _version_tuple(out.splitlines()[0] if out else '')
-            match = re.search(r'TLS/SSL library:\s*(\S+)', out)
-            if match:
-                lib = {'gnutls': 'gnutls', 'openssl': 'openssl', 'libtls': 'libtls'}.get(match.group(1).lower())
-                if lib:
-                    info['library'], info['library_source'] = lib, '%s --version: TLS/SSL library: %s' % (binary, match.group(1))
-                    return
-        elif client == 'mbsync':
-            info['version'] = _version_tuple(self._run([binary, '--version']) or '')
-        elif client == 'curl':
-            out = self._run([binary, '--version']) or ''
-            info['version'] = _version_tuple(out.split(' ', 2)[1] if out.count(' ') >= 2 else '')
-            first = out.splitlines()[0] if out else ''
-            for token, lib in (('OpenSSL', 'openssl'), ('GnuTLS', 'gnutls'), ('NSS', 'nss')):
-                if token in first:
-                    info['library'], info['library_source'] = lib, '%s --version: %s' % (binary, token)
-                    return
-        if client in _PYTHON_CLIENTS:
-            info['library'], info['library_source'] = 'openssl', 'Python ssl module (OpenSSL)'
-            return
-        lib = self._ldd(binary)
-        if lib:
-            info['library'], info['library_source'] = lib, 'ldd %s' % binary
 
     def _ldd(self, binary):
         out = self._run(['ldd', binary])
@@ -243,51 +195,43 @@ class Toolbox(object):
         return None
 
 
+def client_context(toolbox):
+    """What the parsers need to know about the installed programs (versions, libraries)."""
+    context = {}
+    for desc in cl.DESCRIPTORS:
+        if desc.context is not None:
+            context.update(desc.context(toolbox))
+    return context
+
+
+def remediation_context(toolbox=None):
+    return client_context(toolbox or Toolbox())
+
+
 # ---------------------------------------------------------------------------
 # discovery
 # ---------------------------------------------------------------------------
 
-USER_FILES = (
-    ('fetchmail', '.fetchmailrc'),
-    ('mutt', '.muttrc'), ('mutt', '.mutt/muttrc'), ('mutt', '.config/mutt/muttrc'),
-    ('neomutt', '.neomuttrc'), ('neomutt', '.config/neomutt/neomuttrc'), ('neomutt', '.neomutt/neomuttrc'),
-    ('mbsync', '.mbsyncrc'), ('mbsync', '.config/isyncrc'), ('mbsync', '.config/mbsync/config'),
-    ('offlineimap', '.offlineimaprc'), ('offlineimap', '.config/offlineimap/config'),
-    ('getmail', '.getmail/getmailrc*'), ('getmail', '.config/getmail/getmailrc*'),
-    ('msmtp', '.msmtprc'), ('msmtp', '.config/msmtp/config'),
-    ('imapfilter', '.imapfilter/config.lua'), ('imapfilter', '.config/imapfilter/config.lua'),
-    ('curl', '.curlrc'), ('curl', '.config/curlrc'),
-    ('thunderbird_profiles', '.thunderbird/profiles.ini'), ('thunderbird_profiles', '.mozilla-thunderbird/profiles.ini'),
-    ('thunderbird_profiles', 'snap/thunderbird/common/.thunderbird/profiles.ini'),
-    ('thunderbird_profiles', '.var/app/org.mozilla.Thunderbird/.thunderbird/profiles.ini'),
-)
-SYSTEM_FILES = (
-    ('fetchmail', '/etc/fetchmailrc'),
-    ('mutt', '/etc/Muttrc'), ('mutt', '/etc/Muttrc.d/*.rc'),
-    ('neomutt', '/etc/neomuttrc'), ('neomutt', '/etc/neomuttrc.d/*.rc'),
-    ('msmtp', '/etc/msmtprc'),
-    ('thunderbird_policies', '/etc/thunderbird/policies/policies.json'),
-    ('thunderbird_policies', '/usr/lib/thunderbird/distribution/policies.json'),
-)
-
-
-def client_of(fmt):
-    return 'thunderbird' if fmt.startswith('thunderbird') else fmt
+USER_FILES = tuple(item for d in cl.DESCRIPTORS for item in d.user_files)
+SYSTEM_FILES = tuple(item for d in cl.DESCRIPTORS for item in d.system_files)
+_BY_BASENAME = {}
+for _fmt, _pattern in USER_FILES + SYSTEM_FILES:
+    _base_name = os.path.basename(_pattern).lower()
+    if not any(c in _base_name for c in '*?['):
+        _BY_BASENAME.setdefault(_base_name, _fmt)
+        _BY_BASENAME.setdefault(_base_name.lstrip('.'), _fmt)
+_BY_BASENAME.update({'muttrc.local': 'mutt', 'mbsyncrc': 'mbsync', 'isyncrc': 'mbsync', 'prefs.js': 'thunderbird_prefs',
+                     'user.js': 'thunderbird_user', 'policies.json': 'thunderbird_policies', 'profiles.ini': 'thunderbird_profiles'})
 
 
 def detect_format(path, data=None):
-    """Guess the format of an explicitly named file; None when unknown."""
+    """Guess the format of an explicitly named file; None when unknown (or a backup of this collection)."""
+    if os.path.basename(os.path.dirname(path)) == BACKUP_DIR:
+        return None
     base = os.path.basename(path).lower()
     parent = os.path.basename(os.path.dirname(path)).lower()
-    by_name = {
-        '.fetchmailrc': 'fetchmail', 'fetchmailrc': 'fetchmail', '.muttrc': 'mutt', 'muttrc': 'mutt', 'muttrc.local': 'mutt',
-        '.neomuttrc': 'neomutt', 'neomuttrc': 'neomutt', '.mbsyncrc': 'mbsync', 'mbsyncrc': 'mbsync', 'isyncrc': 'mbsync',
-        '.offlineimaprc': 'offlineimap', 'offlineimaprc': 'offlineimap', '.msmtprc': 'msmtp', 'msmtprc': 'msmtp',
-        '.curlrc': 'curl', 'curlrc': 'curl', 'prefs.js': 'thunderbird_prefs', 'user.js': 'thunderbird_user',
-        'policies.json': 'thunderbird_policies', 'profiles.ini': 'thunderbird_profiles',
-    }
-    if base in by_name:
-        return by_name[base]
+    if base in _BY_BASENAME and base != 'config':
+        return _BY_BASENAME[base]
     if base.startswith('getmailrc'):
         return 'getmail'
     if base == 'config.lua' and 'imapfilter' in parent:
@@ -298,28 +242,19 @@ def detect_format(path, data=None):
         return 'neomutt' if parent.startswith('neo') else 'mutt'
     if data is None:
         return None
-    text = mf.decode(data[:65536])
-    if re.search(r'^\s*user_pref\(', text, re.M):
-        return 'thunderbird_prefs'
+    text = cl.decode(data[:65536])
+    for desc in cl.DESCRIPTORS:
+        if desc.detect is not None:
+            fmt = desc.detect(path, text)
+            if fmt:
+                return fmt
     if re.search(r'^\s*(poll|skip)\s+\S+', text, re.M) and re.search(r'\b(proto|protocol|user|username)\b', text):
         return 'fetchmail'
-    if re.search(r'^\s*(IMAPAccount|IMAPStore|MaildirStore)\s+\S', text, re.M):
-        return 'mbsync'
-    if re.search(r'^\s*\[Repository\s', text, re.M):
-        return 'offlineimap'
-    if re.search(r'^\s*\[retriever\]', text, re.M):
-        return 'getmail'
-    if re.search(r'^\s*account\s+\S+', text, re.M) and re.search(r'^\s*host\s+\S+', text, re.M):
-        return 'msmtp'
-    if re.search(r'IMAP\s*\{', text):
-        return 'imapfilter'
-    if re.search(r'^\s*set\s+(ssl_|imap_|smtp_url|folder|spoolfile)', text, re.M):
-        return 'mutt'
     return None
 
 
 def passwd_homes(users=None, passwd_entries=None):
-    """[(user, home)] from the passwd database; the same home is listed once."""
+    """[(user, home, uid)] from the passwd database; the same home is listed once."""
     if passwd_entries is None:
         import pwd
         passwd_entries = pwd.getpwall()
@@ -329,6 +264,9 @@ def passwd_homes(users=None, passwd_entries=None):
     for pw_entry in passwd_entries:
         name = getattr(pw_entry, 'pw_name', None) or pw_entry[0]
         home = getattr(pw_entry, 'pw_dir', None) or pw_entry[5]
+        uid = getattr(pw_entry, 'pw_uid', None)
+        if uid is None:
+            uid = pw_entry[2]
         if wanted is not None and name not in wanted:
             continue
         if not home or home == '/' or not os.path.isabs(home):
@@ -337,179 +275,67 @@ def passwd_homes(users=None, passwd_entries=None):
         if real in seen or not os.path.isdir(real):
             continue
         seen.add(real)
-        out.append((name, home))
+        out.append((name, home, uid))
     return out
 
 
 def discover(users=None, passwd_entries=None, clients=None, include_system=True):
-    """Candidate files: dicts with path, format, user (None for system-wide)."""
+    """Candidate files: dicts with path, format, user (None for system-wide) and uid (the user's, for link checks)."""
     wanted = set(clients) if clients else None
     found = []
     seen = set()
 
-    def add(fmt, path, user):
+    def add(fmt, path, user, uid):
         if wanted is not None and client_of(fmt) not in wanted:
             return
-        if path in seen:
+        if path in seen or os.path.basename(os.path.dirname(path)) == BACKUP_DIR:
             return
         seen.add(path)
-        found.append({'path': path, 'format': fmt, 'user': user})
+        found.append({'path': path, 'format': fmt, 'user': user, 'uid': uid})
 
-    for user, home in passwd_homes(users, passwd_entries):
+    for user, home, uid in passwd_homes(users, passwd_entries):
+        as_uid = uid if os.geteuid() == 0 else None
         for fmt, rel in USER_FILES:
             pattern = os.path.join(home, rel)
             matches = sorted(glob.glob(pattern)) if any(c in rel for c in '*?[') else ([pattern] if os.path.lexists(pattern) else [])
             for path in matches:
                 if fmt == 'thunderbird_profiles':
-                    for item in thunderbird_profile_files(path):
-                        add(item['format'], item['path'], user)
+                    for item in thunderbird_profile_files(path, DEFAULT_MAX_FILE_BYTES, as_uid):
+                        add(item['format'], item['path'], user, uid)
                 else:
-                    add(fmt, path, user)
+                    add(fmt, path, user, uid)
                     if fmt in ('mutt', 'neomutt'):
-                        for sourced in mutt_sources(path, home):
-                            add(fmt, sourced, user)
+                        for sourced in _mutt.mutt_sources(path, home, as_uid=as_uid):
+                            add(fmt, sourced, user, uid)
     if include_system and not users:
         for fmt, pattern in SYSTEM_FILES:
             for path in sorted(glob.glob(pattern)):
-                add(fmt, path, None)
+                add(fmt, path, None, None)
     return found
 
 
-def mutt_sources(path, home, depth=2):
-    """Files a muttrc sources (one or two levels), limited to the user's home."""
+def targets_for_paths(paths):
+    """Expand explicit paths: a profiles.ini or profile folder gives its prefs.js / user.js."""
     out = []
-    result = read_file(path, max_bytes=DEFAULT_MAX_FILE_BYTES)
-    if result.data is None or depth <= 0:
-        return out
-    for match in re.finditer(r'''^[ \t]*source[ \t]+("[^"\n]+"|'[^'\n]+'|\S+)''', mf.decode(result.data), re.M):
-        target = match.group(1).strip('"\'')
-        if target.endswith('|') or '`' in target:
+    for path in paths:
+        fmt = None if os.path.isdir(path) else detect_format(path)
+        expanded = _tb.expand(path, fmt, DEFAULT_MAX_FILE_BYTES) if (os.path.isdir(path) or fmt == 'thunderbird_profiles') else None
+        if expanded is not None:
+            out.extend({'path': item['path'], 'format': item['format'], 'user': None, 'uid': None} for item in expanded)
             continue
-        target = os.path.expanduser(target.replace('~', home, 1) if target.startswith('~') else target)
-        if not os.path.isabs(target):
-            target = os.path.join(os.path.dirname(path), target)
-        real = os.path.realpath(target)
-        if real.startswith(os.path.realpath(home) + os.sep) and os.path.isfile(real):
-            out.append(target)
-            out.extend(mutt_sources(target, home, depth - 1))
-    return out
-
-
-def thunderbird_profile_files(profiles_ini, max_bytes=DEFAULT_MAX_FILE_BYTES):
-    """prefs.js / user.js of every profile listed in profiles.ini (relative and absolute paths)."""
-    out = []
-    result = read_file(profiles_ini, max_bytes=max_bytes)
-    if result.data is None:
-        return out
-    parsed = mf.parse_profiles_ini(mf.decode(result.data))
-    base = os.path.dirname(profiles_ini)
-    for profile in parsed.extra.get('profiles', []):
-        folder = profile['path']
-        if profile['relative']:
-            folder = os.path.join(base, folder.replace('\\', '/'))
-        for name, fmt in (('prefs.js', 'thunderbird_prefs'), ('user.js', 'thunderbird_user')):
-            path = os.path.join(folder, name)
-            if os.path.isfile(path):
-                out.append({'path': path, 'format': fmt, 'profile': profile['name'], 'profiles_ini': profiles_ini})
-    return out
+        out.append({'path': path, 'format': fmt, 'user': None, 'uid': None})
+    seen = set()
+    unique = []
+    for item in out:
+        if item['path'] not in seen:
+            seen.add(item['path'])
+            unique.append(item)
+    return unique
 
 
 # ---------------------------------------------------------------------------
-# what a client negotiates: its own settings and its library's policy
+# what a client negotiates: the one decision (_clients/_decide.py)
 # ---------------------------------------------------------------------------
-
-def _stack_overrides_apps(stack, library):
-    """GnuTLS [overrides] disabled-version binds every application; a default priority does not."""
-    if library == 'openssl':
-        return True
-    if library == 'gnutls':
-        for proto in _posture.PROTOCOLS:
-            for ev in stack['protocols'][proto].get('evidence', []):
-                if 'disabled-version' in str(ev.get('key', '')) or 'overrides' in str(ev.get('section', '')) \
-                        or 'disabled-version' in stack['protocols'][proto].get('reason', ''):
-                    return True
-        return False
-    return False
-
-
-def combine(entry, library, stack, path):
-    protocols = {}
-    lib_label = {'openssl': 'OpenSSL', 'gnutls': 'GnuTLS', 'nss': 'NSS'}.get(library, library or 'its TLS library')
-    binding = stack is not None and _stack_overrides_apps(stack, library)
-    for proto in _posture.PROTOCOLS:
-        state, reason, evs = entry['versions'][proto]
-        ev = [_posture.evidence('file', path=path, line=e.get('line'), key=e.get('key'), value=e.get('value'), note=e.get('note'))
-              if e.get('line') or e.get('key') else _posture.evidence('default', note=reason) for e in evs]
-        if not ev:
-            ev = [_posture.evidence('default', path=path, note=reason)]
-        sdec = stack['protocols'][proto] if stack is not None else None
-        conditions = []
-        if state == 'off':
-            result = _posture.decision('refused', 'the client refuses it: %s' % reason, ev)
-        elif state == 'unknown':
-            result = _posture.decision('unknown', reason, ev)
-        elif sdec is None:
-            if state == 'on':
-                result = _posture.decision('allowed', 'the client enables it (%s); the %s system policy was not inventoried' % (reason, lib_label), ev,
-                                           ['unless the system policy of %s refuses it' % lib_label])
-            else:
-                result = _posture.decision('unknown', 'left to %s (%s), whose system policy was not inventoried' % (lib_label, reason), ev)
-        elif sdec['state'] == 'refused' and (state == 'lib' or binding):
-            why = 'the client setting cannot go below the system minimum' if state == 'on' else 'the client leaves it to the library'
-            result = _posture.decision('refused', '%s: the %s system policy refuses it (%s); %s' % (reason, lib_label, sdec['reason'], why),
-                                       ev + list(sdec.get('evidence', [])), sdec.get('conditions'))
-        elif sdec['state'] == 'refused':
-            result = _posture.decision('allowed', '%s: the client enables it explicitly, which overrides the %s default that refuses it' % (reason, lib_label),
-                                       ev + list(sdec.get('evidence', [])))
-        elif state == 'on':
-            if sdec['state'] == 'unknown':
-                conditions.append('unless the %s system policy refuses it (not determined: %s)' % (lib_label, sdec['reason']))
-                why = 'whether the %s system policy refuses it is not determined' % lib_label
-            else:
-                why = 'the %s system policy allows it (%s)' % (lib_label, sdec['reason'])
-            conditions.extend(sdec.get('conditions', []))
-            result = _posture.decision('allowed', '%s; %s' % (reason, why), ev + list(sdec.get('evidence', [])), conditions)
-        else:
-            result = _posture.decision(sdec['state'], '%s; %s: %s' % (reason, lib_label, sdec['reason']),
-                                       ev + list(sdec.get('evidence', [])), sdec.get('conditions'))
-        protocols[proto] = result
-    return protocols
-
-
-# ---------------------------------------------------------------------------
-# gathering
-# ---------------------------------------------------------------------------
-
-def _context(toolbox):
-    mutt = toolbox.info('mutt')
-    mbsync = toolbox.info('mbsync')
-    msmtp = toolbox.info('msmtp')
-    return {
-        'mutt_defaults_modern': (tuple(mutt['version'][:2]) >= (2, 0)) if mutt.get('version') else None,
-        'mbsync_version': mbsync.get('version'),
-        'msmtp_library': msmtp.get('library') or 'gnutls',
-    }
-
-
-def _client_id(client, user, path, entry):
-    return '%s:%s:%s:%s' % (client, user or 'system', path, entry.get('line') or 0)
-
-
-def _public_servers(entry):
-    out = []
-    for srv in entry['servers']:
-        item = dict((k, v) for k, v in srv.items() if k != 'span')
-        out.append(item)
-    return out
-
-
-def _clean_settings(settings):
-    out = {}
-    for key, value in (settings or {}).items():
-        if isinstance(value, (str, int, float, bool)) or value is None:
-            out[key] = value
-    return out
-
 
 def _library_stack(document, library):
     """The posture stack that decides for a client's TLS library."""
@@ -521,9 +347,34 @@ def _library_stack(document, library):
     return _posture.stack_by_id(document, library)
 
 
-def build_client(document, client, user, path, entry, info, extra_settings=None):
+def _public_servers(entry):
+    return [dict((k, v) for k, v in srv.items() if k != 'span') for srv in entry['servers']]
+
+
+def _clean_settings(settings):
+    out = {}
+    for key, value in (settings or {}).items():
+        if isinstance(value, (str, int, float, bool)) or value is None:
+            out[key] = value
+    return out
+
+
+def is_client_entry(fmt, entry):
+    """A muttrc without any TLS setting or server (e.g. the distribution's /etc/Muttrc) is not a client."""
+    if fmt in ('mutt', 'neomutt'):
+        explicit = any(ev.get('value') is not None for p in cl.PROTOS for ev in entry['versions'][p][2])
+        return bool(entry['servers']) or explicit
+    return True
+
+
+def entry_decision(document, entry, library, path, minimum='tls1_2'):
+    return _decide.decide(entry, library, _library_stack(document, library), path, minimum)
+
+
+def build_client(document, client, user, path, entry, info, extra_settings=None, decision=None):
     library = info.get('library')
-    stack = _library_stack(document, library)
+    if decision is None:
+        decision = entry_decision(document, entry, library, path)
     settings = _clean_settings(entry.get('settings'))
     settings['entry'] = entry.get('name')
     settings['library_source'] = info.get('library_source')
@@ -535,7 +386,7 @@ def build_client(document, client, user, path, entry, info, extra_settings=None)
     if extra_settings:
         settings.update(extra_settings)
     record = {
-        'id': _client_id(client, user, path, entry),
+        'id': client_id(client, user, path, entry.get('key') or entry.get('name')),
         'client': client,
         'user': user,
         'path': path,
@@ -544,9 +395,12 @@ def build_client(document, client, user, path, entry, info, extra_settings=None)
         'servers': _public_servers(entry),
         'settings': settings,
         'report_only': False,
+        'bounds': decision['bounds'],
     }
-    if not entry.get('plain'):
-        record['protocols'] = combine(entry, library, stack, path)
+    if decision['protocols'] is not None:
+        record['protocols'] = decision['protocols']
+    if decision['conditions']:
+        record['conditions'] = decision['conditions']
     return record
 
 
@@ -560,11 +414,23 @@ def client_findings(document, record, entry):
         ev = [e for p in _posture.PROTOCOLS for e in protocols[p]['evidence']][:10]
         _posture.add_finding(document, _posture.make_finding('client_no_usable_protocol', subject, ev, client=label,
                                                              library=record.get('library') or 'its library'))
+    if protocols and record.get('bounds') == 'own':
+        legacy = [p for p in ('tls1_0', 'tls1_1') if protocols[p]['state'] == 'allowed']
+        stack = _library_stack(document, record.get('library'))
+        if legacy and stack is not None and any(stack['protocols'][p]['state'] == 'refused' for p in legacy):
+            ev = [e for p in legacy for e in protocols[p]['evidence']][:10]
+            plan = record.get('plan') or {}
+            fix = ('mail_client_tls changes it: %s' % '; '.join(c for f in plan.get('files', []) for c in f['changes'])) if plan.get('files') \
+                else 'The system policy does not bind it; change its own setting (mailtls.remediation.mail_client_tls) or the program.'
+            _posture.add_finding(document, _posture.make_finding(
+                'client_own_bounds_legacy', subject, ev, client=label, fix=fix,
+                protocols=', '.join(_posture.PROTOCOL_LABELS[p] for p in legacy),
+                detail='; '.join(sorted(set(c for p in legacy for c in protocols[p]['conditions']))) or None))
     for srv in record['servers']:
         ev = [_posture.evidence('file', path=path, line=srv.get('line'), key='server', value=srv['host'])]
         if srv.get('legacy_endpoint'):
             _posture.add_finding(document, _posture.make_finding('client_legacy_endpoint', subject, ev, client=label, host=srv['host'],
-                                                                 target=mf.legacy_target(srv['host'])))
+                                                                 target=cl.legacy_target(srv['host'])))
         if srv.get('mode') == 'plain' and srv.get('exchange_online'):
             _posture.add_finding(document, _posture.make_finding('client_tls_disabled', subject, ev, client=label, host=srv['host']))
         if srv.get('exchange_online') and entry.get('auth') == 'password':
@@ -583,19 +449,97 @@ def _unparsable(document, client, path, why):
         'client_config_unparsable', 'file:%s' % path, [_posture.evidence('file', path=path, note=why)], client=client, detail=why))
 
 
+# ---------------------------------------------------------------------------
+# planning: one pipeline for the posture and for mail_client_tls
+# ---------------------------------------------------------------------------
+
+def _options(minimum='tls1_2', move_legacy_endpoints=False, context=None):
+    opts = dict(context or {})
+    opts.update({'min_protocol': minimum, 'move_legacy_endpoints': move_legacy_endpoints})
+    return opts
+
+
+def _change_lines(edits):
+    """One line per distinct edit (an edit shared by several entries, e.g. msmtp defaults, is listed once)."""
+    out = []
+    seen = set()
+    for edit in sorted(edits, key=lambda e: (e.start, e.end)):
+        if (edit.start, edit.end, edit.new) in seen:
+            continue
+        seen.add((edit.start, edit.end, edit.new))
+        out.append('line %s: %s' % (edit.line, edit.description))
+    return out
+
+
+def plan_parsed(parsed, decisions, options, file_change=None):
+    """(edits, new_text) for a parsed file, acting only where ``decisions`` (entry key -> bool) say so."""
+    opts = dict(options)
+    opts['decisions'] = decisions
+    if file_change is not None:
+        opts['file_change'] = file_change
+    edits = cl.plan_edits(parsed, opts)
+    return edits, cl.apply_edits(parsed.text, edits)
+
+
+def entry_plan(parsed, key, options, path):
+    """The posture's ``plan`` for one entry: what mail_client_tls would change for it (no secrets)."""
+    decisions = dict((e['key'], e['key'] == key) for e in parsed.entries)
+    edits, unused = plan_parsed(parsed, decisions, options)
+    return {'change': True, 'files': [{'path': path, 'changes': _change_lines(edits)}] if edits else [],
+            'note': None if edits else 'no setting of the client can fix it here; the system policy of its library (system_tls) decides'}
+
+
+def secret_spans(parsed, text=None):
+    """What a diff or message masks: the parser's secrets, the descriptor's secret keys on any line, credential-looking lines."""
+    text = text if text is not None else parsed.text
+    desc = cl.descriptor_for(parsed.fmt)
+    keys = tuple(desc.secret_keys) if desc is not None else ()
+    return list(parsed.secrets) + secret_key_spans(text, keys) + secret_line_spans(text)
+
+
+def redacted_text(fmt, data):
+    """The text of a file with its secrets masked; an unknown or unreadable format is masked as a whole."""
+    text = cl.decode(data)
+    if fmt is None or fmt not in cl.BY_FORMAT:
+        return '(%d bytes, content not shown)' % len(data)
+    try:
+        parsed = cl.parse(fmt, text, {})
+    except (ValueError, RecursionError):
+        parsed = None
+    if parsed is None or not parsed.ok:
+        return '(%d bytes, content not shown: not understood)' % len(data)
+    return cl.redact(text, secret_spans(parsed, text))
+
+
+# ---------------------------------------------------------------------------
+# gathering
+# ---------------------------------------------------------------------------
+
+def _read_text(path, max_file_bytes, as_uid=None):
+    result = read_client_file(path, max_file_bytes, as_uid=as_uid)
+    if result.data is None:
+        return None, result
+    return cl.decode(result.data), result
+
+
+def _as_uid(cand):
+    return cand.get('uid') if os.geteuid() == 0 and cand.get('user') else None
+
+
 def gather_mail_clients(document, users=None, script_paths=None, max_file_bytes=DEFAULT_MAX_FILE_BYTES, passwd_entries=None,
                         toolbox=None, include_system=True):
-    """Add every mail client found on this host to ``document['clients']`` with its findings."""
+    """Add every mail client found on this host to ``document['clients']`` with its findings and its plan."""
     toolbox = toolbox or Toolbox()
     candidates = discover(users, passwd_entries, include_system=include_system)
     # Asking the client binaries for their versions costs a process each: only when a config needs it.
-    context = _context(toolbox) if candidates else {}
-    policies = _system_policies(candidates, max_file_bytes)
+    context = client_context(toolbox) if candidates else {}
+    inv = sys.modules[__name__]
+    policies = _tb.system_policies(inv, candidates, max_file_bytes)
     profiles = {}
     for cand in candidates:
         fmt = cand['format']
         if fmt in ('thunderbird_prefs', 'thunderbird_user'):
-            profiles.setdefault(os.path.dirname(cand['path']), {'user': cand['user']})[fmt] = cand['path']
+            profiles.setdefault(os.path.dirname(cand['path']), {'user': cand['user'], 'uid': cand.get('uid')})[fmt] = cand['path']
             continue
         try:
             _gather_file(document, cand, context, toolbox, max_file_bytes)
@@ -604,7 +548,7 @@ def gather_mail_clients(document, users=None, script_paths=None, max_file_bytes=
             _unparsable(document, client_of(fmt), cand['path'], 'internal error while reading: %s' % type(exc).__name__)
     for folder, item in sorted(profiles.items()):
         try:
-            _gather_thunderbird_profile(document, folder, item, policies, toolbox, max_file_bytes)
+            _tb.gather_profile(inv, document, folder, item, policies, toolbox, max_file_bytes)
         except Exception as exc:  # pylint: disable=broad-except
             _unparsable(document, 'thunderbird', folder, 'internal error while reading: %s' % type(exc).__name__)
     if script_paths:
@@ -612,287 +556,79 @@ def gather_mail_clients(document, users=None, script_paths=None, max_file_bytes=
     return document
 
 
-def _read_text(path, max_file_bytes):
-    result = read_file(path, max_bytes=max_file_bytes)
-    if result.data is None:
-        return None, result
-    return mf.decode(result.data), result
+def _parse_safely(fmt, text, context):
+    try:
+        return cl.parse(fmt, text, context), None
+    except RecursionError:
+        return None, 'nested too deeply to be read'
 
 
 def _gather_file(document, cand, context, toolbox, max_file_bytes):
     fmt = cand['format']
     client = client_of(fmt)
     path = cand['path']
-    text, result = _read_text(path, max_file_bytes)
+    text, result = _read_text(path, max_file_bytes, _as_uid(cand))
     if text is None:
         if result.status != 'missing':
             _unparsable(document, client, path, '%s: %s' % (result.status, result.error))
         return
-    parsed = mf.parse(fmt, text, context)
-    if not parsed.ok:
-        _unparsable(document, client, path, '; '.join(parsed.errors))
+    parsed, why = _parse_safely(fmt, text, context)
+    if parsed is None or not parsed.ok:
+        _unparsable(document, client, path, why or '; '.join(parsed.errors))
         return
     if fmt == 'thunderbird_policies':
-        _gather_policies(document, cand, parsed, toolbox)
+        _tb.gather_policies(sys.modules[__name__], document, cand, parsed, toolbox)
         return
     info = toolbox.info(client)
+    entry_keys(parsed.entries)
+    options = _options(context=context)
     for entry in parsed.entries:
-        explicit = any(ev.get('value') is not None for p in mf.PROTOS for ev in entry['versions'][p][2])
-        if fmt in ('mutt', 'neomutt') and not entry['servers'] and not explicit:
-            # a muttrc without any TLS setting or server (e.g. the distribution's /etc/Muttrc) is not a client
+        if not is_client_entry(fmt, entry):
             continue
         extra = {}
         if fmt == 'fetchmail':
-            mode = stat.S_IMODE(result.stat.st_mode)
-            extra['file_mode'] = '%04o' % mode
-        record = build_client(document, client, cand['user'], path, entry, info, extra)
+            extra['file_mode'] = '%04o' % stat.S_IMODE(result.stat.st_mode)
+        if result.target != path and result.link_stat is not None:
+            extra['link_target'] = result.target
+        decision = entry_decision(document, entry, info.get('library'), path)
+        record = build_client(document, client, cand['user'], path, entry, info, extra, decision)
+        record['plan'] = entry_plan(parsed, entry['key'], options, path) if decision['change'] else {'change': False, 'files': [], 'note': None}
         document['clients'].append(record)
         client_findings(document, record, entry)
-
-
-def _system_policies(candidates, max_file_bytes):
-    best = {}
-    for cand in candidates:
-        if cand['format'] != 'thunderbird_policies':
-            continue
-        text, unused = _read_text(cand['path'], max_file_bytes)
-        if text is None:
-            continue
-        parsed = mf.parse_policies(text)
-        if parsed.ok:
-            rng = parsed.extra['range']
-            for key in ('min', 'max'):
-                if rng.get(key) and key not in best:
-                    best[key] = rng[key]
-                    best[key + '_path'] = cand['path']
-    return best
-
-
-def _gather_policies(document, cand, parsed, toolbox):
-    info = toolbox.info('thunderbird')
-    rng = parsed.extra['range']
-    if not rng.get('min') and not rng.get('max'):
-        return
-    entry = mf.new_entry('policies.json', 1)
-    low = rng.get('min') or 'tls1_2'
-    high = rng.get('max') or 'tls1_3'
-    ev = [{'line': v['line'], 'key': k, 'value': v['value']} for k, v in parsed.extra['policies'].items()]
-    for proto in mf.PROTOS:
-        entry['versions'][proto] = ('on' if mf.rank(low) <= mf.rank(proto) <= mf.rank(high) else 'off',
-                                    'enterprise policy SSLVersionMin/SSLVersionMax %s..%s' % (mf.LABELS[low], mf.LABELS[high]), ev)
-    entry['auth'] = None
-    record = build_client(document, 'thunderbird', cand['user'], cand['path'], entry, info, {'kind': 'enterprise policy'})
-    document['clients'].append(record)
-    client_findings(document, record, entry)
-
-
-def _thunderbird_version(folder):
-    result = read_file(os.path.join(folder, 'compatibility.ini'), max_bytes=65536)
-    if result.data is None:
-        return None
-    match = re.search(r'^LastVersion=(\d+)\.(\d+)', mf.decode(result.data), re.M)
-    return (int(match.group(1)), int(match.group(2))) if match else None
-
-
-def _gather_thunderbird_profile(document, folder, item, policies, toolbox, max_file_bytes):
-    info = toolbox.info('thunderbird')
-    parsed = {}
-    for fmt in ('thunderbird_prefs', 'thunderbird_user'):
-        path = item.get(fmt)
-        if not path:
-            continue
-        text, result = _read_text(path, max_file_bytes)
-        if text is None:
-            _unparsable(document, 'thunderbird', path, '%s: %s' % (result.status, result.error))
-            continue
-        one = mf.parse_prefs(text, fmt)
-        if not one.ok:
-            _unparsable(document, 'thunderbird', path, '; '.join(one.errors))
-            continue
-        parsed[fmt] = one
-    if 'thunderbird_prefs' not in parsed and 'thunderbird_user' not in parsed:
-        return
-    version = _thunderbird_version(folder)
-    prefs_path = item.get('thunderbird_prefs') if 'thunderbird_prefs' in parsed else item.get('thunderbird_user')
-    entries, rng = mf.thunderbird_entries(parsed.get('thunderbird_prefs'), parsed.get('thunderbird_user'), policies, version)
-    profile_entry = mf.new_entry('profile', 1)
-    low, high, why = rng
-    for proto in mf.PROTOS:
-        profile_entry['versions'][proto] = ('on' if mf.rank(low) <= mf.rank(proto) <= mf.rank(high) else 'off', why,
-                                            _tb_evidence(parsed))
-    for entry in entries:
-        profile_entry['servers'].extend(entry['servers'])
-    extra = {'profile': folder, 'user_js': item.get('thunderbird_user'), 'security.tls.version.min': mf.TB_NUMBER_OF.get(low),
-             'security.tls.version.max': mf.TB_NUMBER_OF.get(high)}
-    if version:
-        extra['client_version'] = '%d.%d' % version
-    if os.path.lexists(os.path.join(folder, 'lock')) or os.path.lexists(os.path.join(folder, '.parentlock')):
-        extra['maybe_running'] = True
-    record = build_client(document, 'thunderbird', item['user'], prefs_path, profile_entry, info, extra)
-    document['clients'].append(record)
-    client_findings(document, record, profile_entry)
-    for entry in entries:
-        # basic-auth findings are per account
-        if entry['auth'] == 'password':
-            sub = dict(record, servers=_public_servers(entry))
-            client_findings(document, sub, dict(entry, passwords=[]))
-
-
-def _tb_evidence(parsed):
-    out = []
-    for fmt, one in parsed.items():
-        for key in ('security.tls.version.min', 'security.tls.version.max', 'security.tls.version.enable-deprecated'):
-            item = one.extra.get('prefs', {}).get(key)
-            if item is not None:
-                out.append({'line': item['line'], 'key': key, 'value': item['value'], 'note': fmt})
-    return out
-
-
-# ---------------------------------------------------------------------------
-# scripts that pin legacy TLS in code (report only)
-# ---------------------------------------------------------------------------
-
-SCRIPT_EXTENSIONS = ('.py', '.sh', '.bash', '.zsh', '.ksh', '.php', '.java', '.properties', '.pl', '.pm', '.rb', '.ps1', '.psm1',
-                     '.js', '.ts', '.go', '.c', '.cs', '.vbs', '.cfg', '.conf', '.ini', '.xml', '.yml', '.yaml', '.groovy', '.kt')
-_SCRIPT_RULES = (
-    ('pin', re.compile(r'\bPROTOCOL_(TLSv1|TLSv1_1|SSLv3)\b'), 'Python ssl.PROTOCOL_{0}',
-     'Use ssl.create_default_context() with minimum_version = ssl.TLSVersion.TLSv1_2.'),
-    ('pin', re.compile(r'maximum_version\s*=\s*ssl\.TLSVersion\.(TLSv1|TLSv1_1|SSLv3)\b'), 'Python maximum_version {0}', 'Remove the maximum_version limit.'),
-    ('allow', re.compile(r'minimum_version\s*=\s*ssl\.TLSVersion\.(TLSv1|TLSv1_1|SSLv3|MINIMUM_SUPPORTED)\b'), 'Python minimum_version {0}',
-     'Set minimum_version = ssl.TLSVersion.TLSv1_2.'),
-    ('pin', re.compile(r'--tls-max[ =]+[\'"]?(1\.0|1\.1)\b'), 'curl --tls-max {0}', 'Drop --tls-max or set it to 1.3; use --tlsv1.2.'),
-    ('allow', re.compile(r'(?<![\w-])--(tlsv1(?:\.0|\.1)?)(?![\w.])'), 'curl --{0} (minimum below TLS 1.2)', 'Use --tlsv1.2.'),
-    ('pin', re.compile(r'imap_open\s*\([^;]*?\{[^}\n]*/tls\b'), 'PHP imap_open with /tls (c-client uses TLS 1.0 only)',
-     'Use /ssl on port 993 with an OpenSSL-1.1-aware c-client, or move to a maintained IMAP library.'),
-    ('pin', re.compile(r'\bSTREAM_CRYPTO_METHOD_(TLSv1_0|TLSv1_1|SSLv3)_CLIENT\b'), 'PHP STREAM_CRYPTO_METHOD_{0}_CLIENT',
-     'Use STREAM_CRYPTO_METHOD_TLSv1_2_CLIENT | STREAM_CRYPTO_METHOD_TLSv1_3_CLIENT.'),
-    ('allow', re.compile(r'\bSTREAM_CRYPTO_METHOD_TLS_CLIENT\b'), 'PHP STREAM_CRYPTO_METHOD_TLS_CLIENT (TLS 1.0 only in PHP 5.6.7 to 7.1)',
-     'Use STREAM_CRYPTO_METHOD_TLSv1_2_CLIENT.'),
-    ('pin', re.compile(r'''mail\.(?:imaps?|pop3s?|smtps?)\.ssl\.protocols['"]?\s*[=:,]\s*['"]?((?:\s*(?:TLSv1(?:\.1)?|SSLv3)\b)+)['"]?(?!\s*TLSv1\.[23])'''),
-     'JavaMail ssl.protocols {0}', 'Set mail.<protocol>.ssl.protocols to "TLSv1.2 TLSv1.3".'),
-    ('pin', re.compile(r'jdk\.tls\.client\.protocols\s*=\s*["\']?((?:TLSv1(?:\.1)?|SSLv3)(?:,(?:TLSv1(?:\.1)?|SSLv3))*)\b(?![.,]\d|,TLSv1\.[23])'),
-     'Java jdk.tls.client.protocols={0}', 'Use -Djdk.tls.client.protocols=TLSv1.2,TLSv1.3.'),
-    ('pin', re.compile(r'\b(TLSv1_client_method|TLSv1_1_client_method|SSLv3_client_method)\b'), 'OpenSSL {0}()',
-     'Use TLS_client_method() with a TLS 1.2 minimum.'),
-    ('pin', re.compile(r'\bs_client\b[^\n]*\s(-tls1|-tls1_1|-ssl3)\b'), 'openssl s_client {0}', 'Use -tls1_2 or no version option.'),
-    ('pin', re.compile(r'SecurityProtocolType\]::(Tls|Tls11|Ssl3)\b(?![^\n]*Tls1[23])'), '.NET SecurityProtocolType::{0}',
-     'Use [Net.SecurityProtocolType]::Tls12 (or leave the OS default with SystemDefault).'),
-)
-_SCRIPT_ENDPOINT = re.compile(r'\b([a-z0-9]+-legacy\.office365\.com)\b', re.I)
-
-
-def _script_candidates(paths, limit=SCRIPT_MAX_FILES):
-    count = 0
-    for root in paths:
-        if os.path.isfile(root):
-            yield root
-            count += 1
-            continue
-        for folder, dirs, files in os.walk(root, followlinks=False):
-            dirs[:] = sorted(d for d in dirs if d not in ('.git', '.hg', '.svn', 'node_modules', '__pycache__', '.venv', '.tox'))
-            for name in sorted(files):
-                path = os.path.join(folder, name)
-                if os.path.islink(path):
-                    continue
-                if not name.lower().endswith(SCRIPT_EXTENSIONS) and '.' in name:
-                    continue
-                count += 1
-                if count > limit:
-                    return
-                yield path
-
-
-def scan_text_for_pins(text):
-    """[(kind, line, label, fix)] for legacy TLS pins found in source text; labels carry no surrounding code."""
-    hits = []
-    starts = [0] + [m.end() for m in re.finditer('\n', text)]
-
-    def line_of(pos):
-        return bisect.bisect_right(starts, pos)
-
-    for kind, regex, label, fix in _SCRIPT_RULES:
-        for match in regex.finditer(text):
-            value = re.sub(r'\s+', ' ', match.group(1).strip()) if match.groups() and match.group(1) else ''
-            hits.append((kind, line_of(match.start()), label.format(value), fix))
-    for match in _SCRIPT_ENDPOINT.finditer(text):
-        hits.append(('endpoint', line_of(match.start()), match.group(1).lower(), None))
-    return hits
-
-
-def scan_scripts(document, paths, max_file_bytes=DEFAULT_MAX_FILE_BYTES):
-    """Report-only scan: one finding per file and kind, evidence per line; returns the hit count."""
-    total = 0
-    for path in _script_candidates(paths):
-        result = read_file(path, max_bytes=max_file_bytes)
-        if result.data is None or b'\x00' in result.data[:4096]:
-            continue
-        base = os.path.basename(path)
-        text = mf.decode(result.data)
-        if '.' not in base and not text.startswith('#!'):
-            continue
-        hits = scan_text_for_pins(text)
-        if not hits:
-            continue
-        total += len(hits)
-        subject = 'script:%s' % path
-        record = {'id': 'script:%s' % path, 'client': 'script', 'user': None, 'path': path, 'line': hits[0][1], 'library': None,
-                  'servers': [], 'settings': {'pins': ['line %d: %s' % (h[1], h[2]) for h in hits][:50]}, 'report_only': True}
-        document['clients'].append(record)
-        for kind, line, label, fix in hits:
-            ev = [_posture.evidence('file', path=path, line=line, note=label)]
-            if kind == 'endpoint':
-                _posture.add_finding(document, _posture.make_finding('script_legacy_endpoint', subject + ':' + label, ev, host=label))
-            elif kind == 'pin':
-                _posture.add_finding(document, _posture.make_finding('script_pins_legacy_tls', subject, ev, what=label, fix=fix))
-            else:
-                _posture.add_finding(document, _posture.make_finding('script_allows_legacy_tls', subject, ev, what=label, fix=fix))
-    return total
 
 
 # ---------------------------------------------------------------------------
 # remediation planning (used by the mail_client_tls module)
 # ---------------------------------------------------------------------------
 
-def remediation_context(toolbox=None):
-    return _context(toolbox or Toolbox())
+def file_decisions(document, fmt, parsed, path, context, toolbox, minimum, policies=None):
+    """entry key -> change? for every entry of a parsed file, by the same rule as the posture (None: the file is not one entry-based)."""
+    client = client_of(fmt)
+    info = toolbox.info(client)
+    entry_keys(parsed.entries)
+    decisions = {}
+    for entry in parsed.entries:
+        decisions[entry['key']] = is_client_entry(fmt, entry) and entry_decision(document, entry, info.get('library'), path, minimum)['change']
+    return decisions
 
 
-# A safety net under the format parsers: any line, commented out or not, whose key names a
-# credential gets its value masked in diffs and messages (a "#password old" line is still a secret).
-_CREDENTIAL_LINE = re.compile(
-    r'(?im)^[ \t]*[#;!%"]*[ \t]*(?:set[ \t]+)?'
-    r'(?:[\w.-]*[_.-])?(?:pass|passwd|password|passwordeval|passcmd|pass_?cmd|secret|client_secret|token|refresh_token|oauth2?_[\w]*)'
-    r'[ \t]*(?:=|:|[ \t])[ \t]*(\S[^\r\n]*)')
+def plan_file(path, fmt, options, context, max_file_bytes=DEFAULT_MAX_FILE_BYTES, document=None, toolbox=None, as_uid=None):
+    """Plan one file: the posture's decision, then the client's planner.
 
-
-def credential_line_spans(text):
-    return [match.span(1) for match in _CREDENTIAL_LINE.finditer(text or '')]
-
-
-def secret_spans(parsed, text=None):
-    return list(parsed.secrets) + credential_line_spans(text)
-
-
-def redacted_text(fmt, data):
-    """The text of a file with its secrets masked; an unknown or unreadable format is masked as a whole."""
-    text = mf.decode(data)
-    if fmt is None or fmt not in mf.EDITABLE:
-        return '(%d bytes, content not shown)' % len(data)
-    parsed = mf.parse(fmt, text, {})
-    if not parsed.ok:
-        return '(%d bytes, content not shown: not understood)' % len(data)
-    return mf.redact(text, secret_spans(parsed, text))
-
-
-def plan_file(path, fmt, options, context, max_file_bytes=DEFAULT_MAX_FILE_BYTES):
-    """Plan one file.  Returns a dict with status, changes, before/after bytes and redacted texts.
-
-    status: changed, unchanged, unparsable, unreadable, missing, unknown_format, not_editable.
+    Returns a dict with status, changes, the bytes before and after, the redacted texts, ``write_path`` (the
+    file to replace: a symlink's target) and ``link``.  status: changed, unchanged, unparsable, unreadable,
+    missing, unknown_format, not_editable, special, link_refused, too_large.
     """
-    result = read_file(path, max_bytes=max_file_bytes)
+    toolbox = toolbox or Toolbox()
+    document = document if document is not None else {'stacks': [], 'clients': [], 'findings': []}
     item = {'path': path, 'format': fmt, 'status': None, 'changes': [], 'msg': None}
+    if os.path.basename(os.path.dirname(path)) == BACKUP_DIR:
+        item['status'] = 'not_editable'
+        item['msg'] = 'a backup made by mail_client_tls; left untouched'
+        return item
+    result = read_client_file(path, max_file_bytes, as_uid=as_uid)
     if result.data is None:
-        item['status'] = 'missing' if result.status == 'missing' else 'unreadable'
+        item['status'] = result.status if result.status in ('missing', 'special', 'link_refused', 'too_large') else 'unreadable'
         item['msg'] = result.error
         return item
     if fmt is None:
@@ -902,33 +638,45 @@ def plan_file(path, fmt, options, context, max_file_bytes=DEFAULT_MAX_FILE_BYTES
         item['status'] = 'unknown_format'
         item['msg'] = 'not a configuration file of a supported mail client; left untouched'
         return item
-    if fmt not in mf.EDITABLE:
+    if fmt not in cl.EDITABLE:
         item['status'] = 'not_editable'
         item['msg'] = '%s files hold no TLS settings' % fmt
         return item
-    text = mf.decode(result.data)
+    text = cl.decode(result.data)
     opts = dict(options)
     opts.update(context)
-    parsed = mf.parse(fmt, text, context)
-    if not parsed.ok:
+    parsed, why = _parse_safely(fmt, text, context)
+    if parsed is None or not parsed.ok:
         item['status'] = 'unparsable'
-        item['msg'] = '; '.join(parsed.errors) + '; left untouched'
+        item['msg'] = '%s; left untouched' % (why or '; '.join(parsed.errors))
         return item
-    edits = mf.plan_edits(parsed, opts)
-    new_text = mf.apply_edits(text, edits)
-    after = mf.parse(fmt, new_text, context)
-    if not after.ok:
+    file_change = None
+    if fmt in ('thunderbird_prefs', 'thunderbird_user', 'thunderbird_policies'):
+        file_change = _tb.file_change(sys.modules[__name__], document, path, fmt, parsed, toolbox, max_file_bytes, opts['min_protocol'])
+        decisions = {}
+    else:
+        decisions = file_decisions(document, fmt, parsed, path, context, toolbox, opts['min_protocol'])
+    edits, new_text = plan_parsed(parsed, decisions, opts, file_change)
+    after, why = _parse_safely(fmt, new_text, context)
+    if after is None or not after.ok:
         item['status'] = 'unparsable'
-        item['msg'] = 'the planned edit would not parse (%s); left untouched' % '; '.join(after.errors)
+        item['msg'] = 'the planned edit would not parse (%s); left untouched' % (why or '; '.join(after.errors))
         return item
     item['before'] = result.data
-    item['after'] = mf.encode(new_text)
+    item['after'] = cl.encode(new_text)
     item['sha256'] = sha256_bytes(result.data)
     item['mode'] = '%04o' % stat.S_IMODE(result.stat.st_mode)
-    item['changes'] = ['line %s: %s' % (e.line, e.description) for e in sorted(edits, key=lambda e: e.start)]
-    item['before_redacted'] = mf.redact(text, secret_spans(parsed, text))
-    item['after_redacted'] = mf.redact(new_text, secret_spans(after, new_text))
+    item['changes'] = _change_lines(edits)
+    item['before_redacted'] = cl.redact(text, secret_spans(parsed, text))
+    item['after_redacted'] = cl.redact(new_text, secret_spans(after, new_text))
     item['status'] = 'changed' if item['after'] != item['before'] else 'unchanged'
+    item['link'] = path if result.link_stat is not None else None
+    write_path, why_not = edit_target(result)
+    item['write_path'] = write_path
+    item['stat'] = result.stat
+    if item['status'] == 'changed' and write_path is None:
+        item['status'] = 'link_refused'
+        item['msg'] = why_not
     if fmt == 'thunderbird_prefs':
         folder = os.path.dirname(path)
         if os.path.lexists(os.path.join(folder, 'lock')) or os.path.lexists(os.path.join(folder, '.parentlock')):
@@ -936,24 +684,7 @@ def plan_file(path, fmt, options, context, max_file_bytes=DEFAULT_MAX_FILE_BYTES
     return item
 
 
-def targets_for_paths(paths):
-    """Expand explicit paths: a profiles.ini or profile folder gives its prefs.js / user.js."""
-    out = []
-    for path in paths:
-        if os.path.isdir(path):
-            for name, fmt in (('prefs.js', 'thunderbird_prefs'), ('user.js', 'thunderbird_user')):
-                if os.path.isfile(os.path.join(path, name)):
-                    out.append({'path': os.path.join(path, name), 'format': fmt, 'user': None})
-            continue
-        fmt = detect_format(path)
-        if fmt == 'thunderbird_profiles':
-            for item in thunderbird_profile_files(path):
-                out.append({'path': item['path'], 'format': item['format'], 'user': None})
-            continue
-        out.append({'path': path, 'format': fmt, 'user': None})
-    return out
-
-
+# ---------------------------------------------------------------------------
 # ---------------------------------------------------------------------------
 # Windows
 # ---------------------------------------------------------------------------
@@ -992,8 +723,8 @@ def clients_from_windows_raw(raw, document=None):
     handler_names = list(handlers.get('names') or [])
     schannel = _library_stack(doc, 'schannel')
     for index, outlook in enumerate(raw.get('outlook') or []):
-        entry = mf.new_entry('Outlook', None)
-        for proto in mf.PROTOS:
+        entry = cl.new_entry('Outlook', None)
+        for proto in cl.PROTOS:
             entry['versions'][proto] = ('lib', 'Outlook leaves the TLS versions to SCHANNEL', [])
         entry['auth'] = None
         for acct in raw.get('outlook_accounts') or []:
@@ -1001,39 +732,40 @@ def clients_from_windows_raw(raw, document=None):
                 host = acct.get(key)
                 if host:
                     port = acct.get(service + '_port')
-                    entry['servers'].append(mf.server(host, port if isinstance(port, int) else None, service, None, None))
+                    entry['servers'].append(cl.server(host, port if isinstance(port, int) else None, service, None, None))
         info = {'library': 'schannel', 'library_source': 'Outlook uses SCHANNEL'}
         settings = {'version': outlook.get('version'), 'bitness': outlook.get('bitness'), 'source': outlook.get('source'),
                     'default_handler': handlers.get('default') == 'Microsoft Outlook'}
         record = build_client(doc, 'outlook', None, outlook.get('path') or 'Outlook', entry, info, settings)
         record['id'] = 'outlook:%d' % index
         if schannel is None:
-            record['protocols'] = combine(entry, 'schannel', None, record['path'])
+            record['protocols'] = _decide.decide(entry, 'schannel', None, record['path'])['protocols']
         records.append((record, entry))
     tb = raw.get('thunderbird') or {}
     policies = {}
     for pol in tb.get('policy_files') or []:
-        parsed = mf.parse_policies(pol.get('content') or '')
+        parsed = cl.parse_policies(pol.get('content') or '')
         if parsed.ok:
             for key in ('min', 'max'):
                 if parsed.extra['range'].get(key) and key not in policies:
                     policies[key] = parsed.extra['range'][key]
     reg = tb.get('policy_registry') or {}
     for key, name in (('min', 'SSLVersionMin'), ('max', 'SSLVersionMax')):
-        value = mf.POLICY_VERSIONS.get(str(reg.get(name) or '').lower())
+        value = cl.POLICY_VERSIONS.get(str(reg.get(name) or '').lower())
         if value:
             policies[key] = value  # registry policy wins over policies.json
     nss = _posture.stack_by_id(doc, 'nss')
     for index, prof in enumerate(raw.get('thunderbird_profiles') or []):
-        prefs = mf.parse_prefs(prof.get('prefs_js') or '', 'thunderbird_prefs') if prof.get('prefs_js') is not None else None
-        user = mf.parse_prefs(prof.get('user_js') or '', 'thunderbird_user') if prof.get('user_js') is not None else None
+        prefs = cl.parse_prefs(prof.get('prefs_js') or '', 'thunderbird_prefs') if prof.get('prefs_js') is not None else None
+        user = cl.parse_prefs(prof.get('user_js') or '', 'thunderbird_user') if prof.get('user_js') is not None else None
         version = _version_tuple(prof.get('compatibility_version') or '')
-        entries, rng = mf.thunderbird_entries(prefs if prefs is not None and prefs.ok else None, user if user is not None and user.ok else None,
+        entries, rng = cl.thunderbird_entries(prefs if prefs is not None and prefs.ok else None, user if user is not None and user.ok else None,
                                               policies, version)
         low, high, why = rng
-        entry = mf.new_entry('profile', None)
-        for proto in mf.PROTOS:
-            entry['versions'][proto] = ('on' if mf.rank(low) <= mf.rank(proto) <= mf.rank(high) else 'off', why, [])
+        entry = cl.new_entry('profile', None)
+        entry['bounds'] = 'own'
+        for proto in cl.PROTOS:
+            entry['versions'][proto] = ('on' if cl.rank(low) <= cl.rank(proto) <= cl.rank(high) else 'off', why, [])
         for one in entries:
             entry['servers'].extend(one['servers'])
         info = {'library': 'nss', 'library_source': 'Thunderbird bundles NSS'}
@@ -1041,8 +773,8 @@ def clients_from_windows_raw(raw, document=None):
         record = build_client(doc, 'thunderbird', prof.get('user'), path, entry, info, {'profile_name': prof.get('name'), 'locked': prof.get('locked')})
         record['id'] = 'thunderbird:%s:%d' % (prof.get('user') or '', index)
         if nss is None:
-            record['protocols'] = combine(entry, 'nss', None, path)
-            for proto in mf.PROTOS:
+            record['protocols'] = _decide.decide(entry, 'nss', None, path)['protocols']
+            for proto in cl.PROTOS:
                 if entry['versions'][proto][0] == 'on':
                     record['protocols'][proto] = _posture.decision('allowed', why, [_posture.evidence('file', path=path, note=why)])
         records.append((record, entry))
@@ -1051,7 +783,7 @@ def clients_from_windows_raw(raw, document=None):
                 records.append((dict(record, servers=_public_servers(one), _findings_only=True), dict(one, passwords=[])))
     for install in tb.get('installs') or []:
         if not raw.get('thunderbird_profiles'):
-            entry = mf.new_entry('Thunderbird', None)
+            entry = cl.new_entry('Thunderbird', None)
             info = {'library': 'nss', 'library_source': 'Thunderbird bundles NSS'}
             record = build_client(doc, 'thunderbird', None, install.get('path') or 'thunderbird.exe', entry, info,
                                   {'version': install.get('version'), 'bitness': install.get('bitness'), 'note': 'installed, no profile found'})

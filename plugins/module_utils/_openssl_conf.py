@@ -71,6 +71,7 @@ import errno
 import hashlib
 import os
 import re
+import stat
 
 try:
     from collections import OrderedDict
@@ -528,11 +529,51 @@ def parse(text, path=''):
 # --------------------------------------------------------------------------
 # file system access (injectable for tests and for candidate validation)
 
+class NotRegularFile(OSError):
+    """A FIFO, device, socket or directory where a config file is expected; never opened for reading."""
+
+    def __init__(self, path, kind):
+        super(NotRegularFile, self).__init__(errno.EINVAL, 'is %s, not a regular file' % kind, path)
+        self.kind = kind
+
+
+_KINDS = ((stat.S_ISFIFO, 'a FIFO (named pipe)'), (stat.S_ISCHR, 'a character device'), (stat.S_ISBLK, 'a block device'),
+          (stat.S_ISSOCK, 'a socket'), (stat.S_ISDIR, 'a directory'))
+
+
+def _kind(mode):
+    if stat.S_ISREG(mode):
+        return None
+    return next((label for test, label in _KINDS if test(mode)), 'not a regular file')
+
+
 class LocalFS(object):
-    """Reads the real file system; read() returns at most limit+1 bytes."""
+    """Reads the real file system; read() returns at most limit+1 bytes.
+
+    A path is opened only when lstat (and stat, through a symlink) says it is a
+    regular file, with O_NONBLOCK and a second check on the descriptor, so a
+    FIFO or a device anywhere in the chain gives NotRegularFile, never a hang.
+    """
 
     def read(self, path, limit=None):
-        with open(path, 'rb') as handle:
+        st = os.lstat(path)
+        if stat.S_ISLNK(st.st_mode):
+            st = os.stat(path)
+        if stat.S_ISDIR(st.st_mode):
+            raise OSError(errno.EISDIR, 'Is a directory', path)
+        kind = _kind(st.st_mode)
+        if kind:
+            raise NotRegularFile(path, kind)
+        fd = os.open(path, os.O_RDONLY | getattr(os, 'O_NONBLOCK', 0) | getattr(os, 'O_NOCTTY', 0))
+        try:
+            kind = _kind(os.fstat(fd).st_mode)
+            if kind:
+                raise NotRegularFile(path, kind)
+            handle = os.fdopen(fd, 'rb')
+        except BaseException:
+            os.close(fd)
+            raise
+        with handle:
             if limit is None:
                 return handle.read()
             return handle.read(limit + 1)
@@ -613,7 +654,7 @@ CRYPTO_POLICIES_MARK = '/crypto-policies/'
 _SEVERITY = {
     'syntax_error': 'error', 'missing_section': 'error', 'empty_section': 'error',
     'invalid_protocol_value': 'error', 'max_below_min': 'error', 'file_unreadable': 'error',
-    'file_too_large': 'error', 'include_cycle': 'error', 'include_depth': 'error',
+    'file_too_large': 'error', 'file_not_regular': 'error', 'include_cycle': 'error', 'include_depth': 'error',
     'openssl_conf_not_in_default_section': 'warning', 'duplicate_openssl_conf': 'warning',
     'duplicate_key': 'warning', 'protocol_option_deprecated': 'warning', 'max_blocks_tls13': 'warning',
     'include_missing': 'warning', 'include_nested_dir': 'warning', 'dtls_prefix_tls_value': 'warning',
@@ -753,6 +794,11 @@ class LoadedConfig(object):
                     self.issue('config_missing', 'main configuration file %s does not exist; OpenSSL runs with built-in defaults' % path, path=path)
                 else:
                     self.issue('include_missing', '.include target %s does not exist; OpenSSL skips it silently' % path, **where)
+            elif isinstance(exc, NotRegularFile):
+                self.complete = False
+                self.issue('file_not_regular', '%s is %s, not a regular file: it was not read, and an application that loads this '
+                           'configuration may block on it or read garbage' % (path, exc.kind), path=path,
+                           line=where.get('line'), section=where.get('section'))
             else:
                 self.complete = False
                 self.issue('file_unreadable', 'cannot read %s: %s' % (path, exc.strerror or exc), path=path,
@@ -1361,7 +1407,8 @@ def _refuse_if_unsafe(config):
         raise OpenSSLConfError('refusing to edit: %s. Fix the file by hand first.' % issue['message'], code='syntax_error',
                                path=issue['path'], line=issue['line'])
     if not config.complete:
-        bad = [i for i in config.issues if i['code'] in ('file_unreadable', 'file_too_large', 'include_cycle', 'include_depth')]
+        unsafe = ('file_unreadable', 'file_not_regular', 'file_too_large', 'include_cycle', 'include_depth')
+        bad = [i for i in config.issues if i['code'] in unsafe]
         detail = '; '.join(i['message'] for i in bad) or 'configuration could not be read completely'
         raise OpenSSLConfError('refusing to edit: %s' % detail, code='incomplete')
     env_issues = [i for i in config.issues if i['code'] == 'env_reference_unknown']

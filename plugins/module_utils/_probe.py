@@ -68,6 +68,7 @@ DEFAULT_ENDPOINTS = (
 OPENSSL_NAMES = {"ssl3": "SSLv3", "tls1_0": "TLSv1", "tls1_1": "TLSv1.1", "tls1_2": "TLSv1.2", "tls1_3": "TLSv1.3"}
 OPENSSL_NO_FLAGS = {"ssl3": "-no_ssl3", "tls1_0": "-no_tls1", "tls1_1": "-no_tls1_1", "tls1_2": "-no_tls1_2", "tls1_3": "-no_tls1_3"}
 GNUTLS_VERSIONS = {"ssl3": "VERS-SSL3.0", "tls1_0": "VERS-TLS1.0", "tls1_1": "VERS-TLS1.1", "tls1_2": "VERS-TLS1.2", "tls1_3": "VERS-TLS1.3"}
+PYTHON_TLS_VERSIONS = {"ssl3": "SSLv3", "tls1_0": "TLSv1", "tls1_1": "TLSv1_1", "tls1_2": "TLSv1_2", "tls1_3": "TLSv1_3"}
 PYTHON_NO_OPTIONS = {"ssl3": "OP_NO_SSLv3", "tls1_0": "OP_NO_TLSv1", "tls1_1": "OP_NO_TLSv1_1", "tls1_2": "OP_NO_TLSv1_2", "tls1_3": "OP_NO_TLSv1_3"}
 
 MAX_RETRIES = 10
@@ -368,10 +369,17 @@ def python_child_main(request):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-            for name in python_no_options(request["protocol"]):
-                option = getattr(ssl, name, None)
-                if option is not None:
-                    ctx.options |= option
+            if request.get("bounds"):
+                low, high = request["bounds"]
+                if low:
+                    ctx.minimum_version = getattr(ssl.TLSVersion, PYTHON_TLS_VERSIONS[low])
+                if high:
+                    ctx.maximum_version = getattr(ssl.TLSVersion, PYTHON_TLS_VERSIONS[high])
+            else:
+                for name in python_no_options(request["protocol"]):
+                    option = getattr(ssl, name, None)
+                    if option is not None:
+                        ctx.options |= option
         result["openssl_version"] = ssl.OPENSSL_VERSION
         if request.get("validate_certs", True):
             ctx.verify_mode = ssl.CERT_REQUIRED
@@ -566,13 +574,16 @@ def openssl_error_text(errors):
     return raw
 
 
-def run_openssl(endpoint, protocol, settings, timeout):
-    """One ``openssl s_client`` try. Returns an attempt dict."""
+def run_openssl(endpoint, protocol, settings, timeout, flags=None):
+    """One ``openssl s_client`` try. Returns an attempt dict.
+
+    ``flags`` replaces the per-version ``-no_*`` flags (a client probe passes its own bounds; ``protocol`` is then None).
+    """
     host, port = endpoint["host"], int(endpoint["port"])
     target = "[%s]:%d" % (host, port) if ":" in host else "%s:%d" % (host, port)
     name = _endpoint_name(endpoint, settings)
     argv = [settings.openssl_bin, "s_client", "-connect", target, "-brief", "-no_ign_eof"]
-    argv += openssl_version_flags(protocol)
+    argv += openssl_version_flags(protocol) if flags is None else list(flags)
     if _is_ip(name):
         argv.append("-noservername")
     else:
@@ -625,11 +636,12 @@ def parse_gnutls_output(text):
     return completed, version, cipher, errors
 
 
-def run_gnutls(endpoint, protocol, settings, timeout):
-    """One ``gnutls-cli`` try. Returns an attempt dict."""
-    priority_file = settings.gnutls_priority_file or os.environ.get("GNUTLS_SYSTEM_PRIORITY_FILE") or GNUTLS_SYSTEM_CONFIG
-    base = gnutls_base_priority(_read_text(priority_file))
-    priority = gnutls_priority(protocol, base)
+def run_gnutls(endpoint, protocol, settings, timeout, priority=None):
+    """One ``gnutls-cli`` try. Returns an attempt dict; ``priority`` replaces the per-version one (client probes)."""
+    if priority is None:
+        priority_file = settings.gnutls_priority_file or os.environ.get("GNUTLS_SYSTEM_PRIORITY_FILE") or GNUTLS_SYSTEM_CONFIG
+        base = gnutls_base_priority(_read_text(priority_file))
+        priority = gnutls_priority(protocol, base)
     name = _endpoint_name(endpoint, settings)
     argv = [settings.gnutls_cli, "--port", str(int(endpoint["port"])), "--priority", priority]
     if endpoint.get("mode") == "starttls":
@@ -666,9 +678,10 @@ def run_gnutls(endpoint, protocol, settings, timeout):
     return attempt
 
 
-def run_python(endpoint, protocol, settings, timeout):
-    """One try with the target's Python ``ssl`` module in a child process."""
+def run_python(endpoint, protocol, settings, timeout, bounds=None):
+    """One try with the target's Python ``ssl`` module in a child process; ``bounds`` (min, max) replaces ``protocol``."""
     request = {
+        "bounds": list(bounds) if bounds else None,
         "import_root": _import_root(),
         "module": __name__,
         "host": endpoint["host"],
@@ -685,7 +698,11 @@ def run_python(endpoint, protocol, settings, timeout):
     argv = [settings.python, "-c", _CHILD_BOOT]
     # the child's socket timeout applies per operation; the hard kill bounds the whole try
     rc, out, err, timed_out = _run(argv, env, timeout + 0.5, json.dumps(request).encode("utf-8"))
-    attempt = {"command": "%s (ssl module, %s)" % (settings.python, ", ".join(python_no_options(protocol)))}
+    if bounds:
+        how = "minimum_version %s, maximum_version %s" % tuple(b or "default" for b in bounds)
+    else:
+        how = ", ".join(python_no_options(protocol))
+    attempt = {"command": "%s (ssl module, %s)" % (settings.python, how)}
     if rc is None:
         attempt.update(_failed(err, "engine", "engine_missing"))
         return attempt
@@ -724,7 +741,7 @@ ENGINE_RUNNERS = {"openssl": run_openssl, "gnutls": run_gnutls, "python": run_py
 
 def _succeeded(version_label, cipher, wanted):
     negotiated = normalize_protocol(version_label)
-    if negotiated != wanted:
+    if wanted is not None and negotiated != wanted:
         text = "negotiated %s although only %s was enabled" % (version_label, wanted)
         return {"status": FAILURE, "negotiated_protocol": negotiated, "negotiated_label": version_label,
                 "cipher": cipher, "failure": text, "refused_by": "unknown", "reason": "unexpected_version"}
@@ -937,3 +954,111 @@ def normalize_endpoints(endpoints):
             normalized["server_name"] = str(entry["server_name"])
         result.append(normalized)
     return result
+
+
+# ---------------------------------------------------------------------------
+# Client probes: one handshake per client and endpoint, with the client's own bounds
+# ---------------------------------------------------------------------------
+CLIENT_LIBRARIES = ("openssl", "gnutls", "python")
+MODERN = ("tls1_2", "tls1_3")
+
+
+def bounds_from_versions(versions):
+    """(lowest, highest) protocol a client's own settings leave on; ``versions`` maps protocol -> state
+    (``on``/``lib``: allowed or left to the library, ``off``: refused, ``unknown``). (None, None) when all are off."""
+    allowed = [p for p in PROTOCOLS if (versions.get(p) or "lib") != "off"]
+    if not allowed:
+        return None, None
+    low, high = allowed[0], allowed[-1]
+    return (None if low == PROTOCOLS[0] else low), (None if high == PROTOCOLS[-1] else high)
+
+
+def openssl_bound_flags(low, high):
+    """``-min_protocol``/``-max_protocol`` for s_client (OpenSSL 1.1.0 and newer); the configuration still applies."""
+    flags = []
+    if low:
+        flags += ["-min_protocol", OPENSSL_NAMES[low]]
+    if high:
+        flags += ["-max_protocol", OPENSSL_NAMES[high]]
+    return flags
+
+
+def gnutls_bound_priority(low, high, base="NORMAL"):
+    """Priority string narrowing ``base`` to the versions between ``low`` and ``high``; system overrides still apply."""
+    versions = PROTOCOLS[PROTOCOLS.index(low) if low else 0:(PROTOCOLS.index(high) + 1) if high else len(PROTOCOLS)]
+    return "%s:-VERS-ALL:%s" % (base, ":".join("+" + GNUTLS_VERSIONS[p] for p in reversed(versions)))
+
+
+def normalize_clients(clients):
+    """Validate client probe entries: name, library, min_protocol, max_protocol, priority. Raises ValueError."""
+    out = []
+    for index, entry in enumerate(clients or []):
+        if not isinstance(entry, dict) or not entry.get("name"):
+            raise ValueError("clients[%d] needs a name" % index)
+        library = entry.get("library")
+        if library not in CLIENT_LIBRARIES:
+            raise ValueError("clients[%d] (%s): library must be one of %s, not %r" % (index, entry["name"], ", ".join(CLIENT_LIBRARIES), library))
+        for key in ("min_protocol", "max_protocol"):
+            if entry.get(key) not in (None,) + PROTOCOLS:
+                raise ValueError("clients[%d] (%s): %s must be one of %s" % (index, entry["name"], key, ", ".join(PROTOCOLS)))
+        low, high = entry.get("min_protocol"), entry.get("max_protocol")
+        if low and high and PROTOCOLS.index(low) > PROTOCOLS.index(high):
+            raise ValueError("clients[%d] (%s): min_protocol %s is above max_protocol %s" % (index, entry["name"], low, high))
+        out.append({"name": entry["name"], "library": library, "min_protocol": low, "max_protocol": high,
+                    "priority": entry.get("priority"), "path": entry.get("path"), "client": entry.get("client")})
+    return out
+
+
+def _client_runner(entry):
+    low, high = entry["min_protocol"], entry["max_protocol"]
+    if entry["library"] == "openssl":
+        return lambda endpoint, _protocol, settings, timeout: run_openssl(endpoint, None, settings, timeout, flags=openssl_bound_flags(low, high))
+    if entry["library"] == "gnutls":
+        def gnutls(endpoint, _protocol, settings, timeout):
+            priority = entry["priority"]
+            if not priority:
+                priority_file = settings.gnutls_priority_file or os.environ.get("GNUTLS_SYSTEM_PRIORITY_FILE") or GNUTLS_SYSTEM_CONFIG
+                priority = gnutls_bound_priority(low, high, gnutls_base_priority(_read_text(priority_file)))
+            return run_gnutls(endpoint, None, settings, timeout, priority=priority)
+        return gnutls
+    return lambda endpoint, _protocol, settings, timeout: run_python(endpoint, None, settings, timeout, bounds=(low, high))
+
+
+def run_client_probes(clients, endpoints, settings, clock=time.monotonic):
+    """Probe every client x endpoint through the client's library and bounds, bounded by ``settings.total_timeout``.
+
+    Returns ``(results, summaries)``: a result per client and endpoint, and per client ``ok`` (TLS 1.2 or newer
+    negotiated with every endpoint) with the endpoints that failed.
+    """
+    started = clock()
+    deadline = started + settings.total_timeout
+    available = {"openssl": bool(settings.openssl_bin), "gnutls": bool(settings.gnutls_cli), "python": bool(settings.python)}
+    results = []
+    for entry in clients:
+        runner = _client_runner(entry)
+        for endpoint in endpoints:
+            if not available[entry["library"]]:
+                attempts = [dict(_failed("the %s engine is not available on this host" % entry["library"], "engine", "engine_missing"),
+                                 attempt=1, start=0.0, duration=0.0)]
+            else:
+                attempts = probe_with_retries(runner, endpoint, None, settings, deadline, clock=clock, started=started)
+            result = summarize_probe(endpoint, entry["library"], None, attempts, settings.total_timeout)
+            del result["protocol"]
+            result.update({"client": entry["name"], "library": entry["library"], "min_protocol": entry["min_protocol"],
+                           "max_protocol": entry["max_protocol"], "path": entry["path"],
+                           "ok": result["outcome"] == SUCCESS and result["negotiated_protocol"] in MODERN})
+            if result["outcome"] == SUCCESS and not result["ok"]:
+                result["failure"] = "negotiated %s, below TLS 1.2" % result["negotiated_protocol"]
+            results.append(result)
+    summaries = []
+    for entry in clients:
+        mine = [r for r in results if r["client"] == entry["name"]]
+        failing = [endpoint_label(r) + ": " + (r["failure"] or r["outcome"]) for r in mine if not r["ok"]]
+        # No TLS conversation at all (unreachable endpoint, missing engine) proves nothing either way: ok is null.
+        refused = [r for r in mine if not r["ok"] and r["outcome"] != ERROR]
+        ok = (not failing) if (refused or not failing) else None
+        summaries.append({"client": entry["name"], "library": entry["library"], "path": entry["path"],
+                          "min_protocol": entry["min_protocol"], "max_protocol": entry["max_protocol"],
+                          "ok": bool(mine) and ok if ok is not None else None, "failing": failing,
+                          "negotiated": sorted(set(r["negotiated_protocol"] for r in mine if r["negotiated_protocol"]))})
+    return results, summaries

@@ -18,9 +18,24 @@ description:
     O(min_protocol) or newer, for example C(sslproto 'tls1') in a fetchmailrc, C(SSLVersions TLSv1) in an mbsyncrc,
     C(set ssl_use_tlsv1=yes) in a muttrc or C(security.tls.version.max) of 1 in a Thunderbird profile.
   - Every other byte of a file stays as it was, including comments, ordering, owner, group and mode (a fetchmailrc stays private).
-  - A file is replaced atomically, only when it still has the content that was read; a backup is kept when O(backup=true).
-  - Files that cannot be read or understood are reported and left untouched.
-  - Passwords found in the files never appear in the result or in the diff; they are replaced by a mask.
+  - The decision to change a client is the one M(mailtls.remediation.tls_facts) reports for it (its C(plan)), from the client's
+    own settings and protocol bounds combined with the system policy of its TLS library, read from the same host (and
+    from C(OPENSSL_CONF) / C(GNUTLS_SYSTEM_PRIORITY_FILE) when set). A client whose program sets its own bounds in code
+    (fetchmail, C(curl --tlsv1.0), Python C(ssl_version) pins) is changed even when the system minimum is TLS 1.2,
+    because that minimum does not bind it, and a client that follows the system policy is left alone when the policy
+    already refuses what it asks for.
+  - A file is replaced atomically, only when it still has the content that was read, with a backup in a
+    C(.mailtls-backup) directory next to it (a name unique per change that no client's file pattern matches).
+  - A symbolic link is never replaced. Its target is edited (and the link kept) when the target is a regular file owned
+    by the owner of the link; otherwise the file is reported (status C(link_refused)) and left alone. When root handles
+    the files of users, it never follows a link into a file the user could not read.
+  - Every change is recorded in O(state_dir) before the module reports success; when the record cannot be written,
+    nothing is changed. O(state=rollback) without O(backup_files) restores what the last run recorded, byte for byte,
+    with owner and mode.
+  - Files that cannot be read or understood, FIFOs, devices, files larger than O(max_file_bytes) and documents nested too
+    deeply are reported and left untouched.
+  - Passwords and tokens found in the files (also on commented-out lines) never appear in the result or in the diff;
+    they are replaced by a mask.
   - Scripts that pin legacy TLS in code are only reported by M(mailtls.remediation.tls_facts); this module does not edit them.
 author:
   - mailtls.remediation contributors (@mailtls)
@@ -60,15 +75,23 @@ options:
     default: false
   backup:
     description:
-      - Keep a copy of each file before it is changed, next to it, with the same owner and mode.
+      - Keep a copy of each file before it is changed, in a C(.mailtls-backup) directory next to it, with the same owner
+        and mode. The record in O(state_dir) holds the original content either way.
     type: bool
     default: true
   state:
     description:
-      - V(present) makes the change; V(rollback) puts the files listed in O(backup_files) back byte for byte.
+      - V(present) makes the change; V(rollback) puts the files back byte for byte, those listed in O(backup_files)
+        or, when O(backup_files) is omitted, those the last run recorded in O(state_dir).
     type: str
     choices: [present, rollback]
     default: present
+  state_dir:
+    description:
+      - Where the module records what it changed (C(mail_client_tls.json), mode 0600), for O(state=rollback) and the
+        rollback playbook. The same directory as M(mailtls.remediation.system_tls) uses by default.
+    type: path
+    default: /var/lib/mailtls-remediation
   max_file_bytes:
     description:
       - Larger files are reported and left untouched.
@@ -118,6 +141,10 @@ EXAMPLES = r'''
   mailtls.remediation.mail_client_tls:
     state: rollback
     backup_files: "{{ mail_clients.backup_files }}"
+
+- name: Undo what the last run recorded, without passing anything back
+  mailtls.remediation.mail_client_tls:
+    state: rollback
 '''
 
 RETURN = r'''
@@ -152,6 +179,7 @@ files:
     status:
       description: >-
         changed, unchanged, restored, unknown_format, unparsable, unreadable, missing, not_editable,
+        special (a FIFO, device or socket), too_large, link_refused (a symbolic link whose target may not be edited),
         changed_on_disk (the file changed between read and write and was not overwritten) or error.
       type: str
       sample: changed
@@ -163,7 +191,11 @@ files:
     backup_file:
       description: The backup made before the change.
       type: str
-      sample: /home/alice/.fetchmailrc.20260101T120000.mailtls-backup
+      sample: /home/alice/.mailtls-backup/.fetchmailrc.20260101T120000.123456789.4242.1
+    written:
+      description: The file that was replaced, when it differs from RV(files[].path) (the target of a symbolic link).
+      type: str
+      sample: /home/alice/dotfiles/fetchmailrc
     msg:
       description: Why a file was left alone.
       type: str
@@ -179,7 +211,7 @@ files:
       user: alice
       status: changed
       changes: ["line 12: sslproto 'tls1' -> tls1.2+"]
-      backup_file: /home/alice/.fetchmailrc.20260101T120000.mailtls-backup
+      backup_file: /home/alice/.mailtls-backup/.fetchmailrc.20260101T120000.123456789.4242.1
 backup_files:
   description: Changed files and their backups, in the shape O(backup_files) takes for O(state=rollback).
   returned: always
@@ -187,15 +219,32 @@ backup_files:
   elements: dict
   sample:
     - path: /home/alice/.fetchmailrc
-      backup: /home/alice/.fetchmailrc.20260101T120000.mailtls-backup
+      backup: /home/alice/.mailtls-backup/.fetchmailrc.20260101T120000.123456789.4242.1
+created_files:
+  description: Files the run created (this module edits files in place and creates none, so this is empty); kept for the roles.
+  returned: always
+  type: list
+  elements: dict
+  sample: []
+state_file:
+  description: The record of what was changed (O(state_dir)/mail_client_tls.json).
+  returned: always
+  type: str
+  sample: /var/lib/mailtls-remediation/mail_client_tls.json
 '''
 
+import datetime
+import os
+
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.mailtls.remediation.plugins.module_utils import _linux_tls
 from ansible_collections.mailtls.remediation.plugins.module_utils import _mail_clients
-from ansible_collections.mailtls.remediation.plugins.module_utils._atomic import (
-    FileChangedError, atomic_replace, read_file, restore_backup)
+from ansible_collections.mailtls.remediation.plugins.module_utils._atomic import FileChangedError, read_file, restore_backup, sha256_bytes
+from ansible_collections.mailtls.remediation.plugins.module_utils._clients import _files
+from ansible_collections.mailtls.remediation.plugins.module_utils._posture import new_document
 
 PROTOCOL_IDS = {'TLSv1.2': 'tls1_2', 'TLSv1.3': 'tls1_3'}
+STACKS = ['crypto_policies', 'openssl', 'gnutls', 'nss']
 
 
 def _targets(params):
@@ -208,22 +257,45 @@ def _targets(params):
     return _mail_clients.discover(users=params['users'], clients=params['clients'], include_system=params['include_system'])
 
 
+def _as_uid(target):
+    """Root reading for a user reads with that user's rights: the discovered user, or the owner of an explicitly named link."""
+    if os.geteuid() != 0:
+        return None
+    if target.get('user') and target.get('uid') is not None:
+        return target['uid']
+    try:
+        lst = os.lstat(target['path'])
+    except OSError:
+        return None
+    return lst.st_uid if os.path.islink(target['path']) else None
+
+
+def _stacks_document():
+    """The TLS stacks of this host, as tls_facts reads them: the decisions of the posture are remade here."""
+    document = new_document('linux', 'localhost')
+    _linux_tls.gather_all(document, {'gather': STACKS})
+    return document
+
+
 def _present(module):
     params = module.params
     options = {'min_protocol': PROTOCOL_IDS[params['min_protocol']], 'move_legacy_endpoints': params['move_legacy_endpoints']}
-    context = _mail_clients.remediation_context()
-    files = []
-    diffs = []
-    backups = []
-    problems = []
+    toolbox = _mail_clients.Toolbox()
+    context = _mail_clients.remediation_context(toolbox)
+    document = _stacks_document()
+    record = _files.StateRecord(params['state_dir'])
+    files, diffs, backups, problems, planned = [], [], [], [], []
     for target in _targets(params):
         if target['format'] == 'thunderbird_profiles':
             continue
-        plan = _mail_clients.plan_file(target['path'], target['format'], options, context, max_file_bytes=params['max_file_bytes'])
+        plan = _mail_clients.plan_file(target['path'], target['format'], options, context, max_file_bytes=params['max_file_bytes'],
+                                       document=document, toolbox=toolbox, as_uid=_as_uid(target))
         result = {
             'path': target['path'], 'format': plan['format'], 'client': _mail_clients.client_of(plan['format']) if plan['format'] else None,
             'user': target.get('user'), 'status': plan['status'], 'changes': plan['changes'], 'backup_file': None, 'msg': plan.get('msg'),
         }
+        if plan.get('write_path') and plan['write_path'] != target['path']:
+            result['written'] = plan['write_path']
         if plan.get('warning'):
             result['warning'] = plan['warning']
             module.warn('%s: %s' % (target['path'], plan['warning']))
@@ -231,31 +303,50 @@ def _present(module):
             if module._diff:
                 diffs.append({'before_header': target['path'], 'after_header': target['path'],
                               'before': plan['before_redacted'], 'after': plan['after_redacted']})
-            if not module.check_mode:
-                try:
-                    backup = atomic_replace(target['path'], plan['after'], plan['sha256'], backup=params['backup'])
-                except FileChangedError as exc:
-                    result['status'] = 'changed_on_disk'
-                    result['msg'] = str(exc)
-                    problems.append(target['path'])
-                except (IOError, OSError) as exc:
-                    result['status'] = 'error'
-                    result['msg'] = 'could not write: %s' % exc
-                    problems.append(target['path'])
-                else:
-                    result['backup_file'] = backup
-                    if backup:
-                        backups.append({'path': target['path'], 'backup': backup})
+            planned.append((plan, result))
         files.append(result)
+    if planned and not module.check_mode:
+        try:
+            record.check_writable()
+        except (OSError, IOError, _files.RecordError) as exc:
+            module.fail_json(msg='the change record in %s cannot be written (%s); nothing was changed' % (params['state_dir'], exc),
+                             changed=False, files=files, backup_files=[], created_files=[], state_file=record.path)
+        run = {'started': datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'), 'changes': []}
+        doc = record.load()
+        doc['runs'].append(run)
+        for plan, result in planned:
+            path = plan['write_path']
+            made = []
+            try:
+                backup = _files.replace_file(path, plan['after'], plan['sha256'], backup=params['backup'], created=made)
+            except FileChangedError as exc:
+                result['status'] = 'changed_on_disk'
+                result['msg'] = str(exc)
+                problems.append(result['path'])
+                continue
+            except (IOError, OSError) as exc:
+                result['status'] = 'error'
+                result['msg'] = 'could not write: %s' % exc
+                problems.append(result['path'])
+                continue
+            result['backup_file'] = backup
+            if backup:
+                backups.append({'path': path, 'backup': backup})
+            run['changes'].append(_files.change_item(path, plan.get('link'), backup, plan['before'], plan['after'], plan['stat'],
+                                                     made[0] if made else None))
+            try:
+                record.save(doc)
+            except (IOError, OSError) as exc:
+                module.fail_json(msg='the change of %s was made but recording it in %s failed: %s; restore it from %s'
+                                 % (path, record.path, exc, backup or 'its old content'), changed=True, files=files,
+                                 backup_files=backups, created_files=[], state_file=record.path)
     changed = any(f['status'] == 'changed' for f in files)
     return changed, files, diffs, backups, problems
 
 
-def _rollback(module):
-    files = []
-    diffs = []
-    problems = []
-    for item in module.params['backup_files'] or []:
+def _rollback_from_backups(module):
+    files, diffs, problems = [], [], []
+    for item in module.params['backup_files']:
         path, backup = item['path'], item['backup']
         result = {'path': path, 'format': None, 'client': None, 'user': None, 'status': 'unchanged', 'changes': [], 'backup_file': backup, 'msg': None}
         saved = read_file(backup, max_bytes=module.params['max_file_bytes'])
@@ -282,8 +373,68 @@ def _rollback(module):
                     result['msg'] = str(exc)
                     problems.append(path)
         files.append(result)
-    changed = any(f['status'] == 'restored' for f in files)
-    return changed, files, diffs, [], problems
+    return files, diffs, problems
+
+
+def _rollback_from_record(module):
+    record = _files.StateRecord(module.params['state_dir'])
+    try:
+        doc, run = record.last_run()
+    except _files.RecordError as exc:
+        module.fail_json(msg=str(exc), changed=False, files=[], backup_files=[], created_files=[], state_file=record.path)
+    files, diffs, problems = [], [], []
+    if run is None:
+        return files, diffs, problems
+    for item in reversed(run['changes']):
+        path = item.get('path')
+        shown = item.get('link') or path
+        result = {'path': shown, 'format': None, 'client': None, 'user': None, 'status': 'unchanged', 'changes': [],
+                  'backup_file': item.get('backup'), 'msg': None}
+        if path != shown:
+            result['written'] = path
+        try:
+            original = _files.item_bytes(item)
+        except _files.RecordError as exc:
+            module.fail_json(msg='%s: %s; nothing was restored' % (record.path, exc), changed=False, files=[], backup_files=[],
+                             created_files=[], state_file=record.path)
+        current = _files.read_client_file(path, max(module.params['max_file_bytes'], len(original) * 2 + 1024))
+        if current.data is not None and current.link_stat is None and current.data == original:
+            if not module.check_mode:
+                _files.remove_backup(item)
+            files.append(result)
+            continue
+        if current.status not in ('read', 'missing') or current.link_stat is not None or \
+                (current.data is not None and sha256_bytes(current.data) != item.get('after_sha256')):
+            result['status'] = 'changed_on_disk'
+            result['msg'] = '%s changed after the recorded run (%s); not overwritten' % (path, current.error or 'other content')
+            problems.append(shown)
+            files.append(result)
+            continue
+        result['status'] = 'restored'
+        result['changes'] = ['restored from the record in %s' % record.path]
+        if module._diff:
+            fmt = _mail_clients.detect_format(shown, original)
+            diffs.append({'before_header': shown, 'after_header': shown,
+                          'before': _mail_clients.redacted_text(fmt, current.data) if current.data is not None else '',
+                          'after': _mail_clients.redacted_text(fmt, original)})
+        if not module.check_mode:
+            try:
+                _files.restore_bytes(path, original, item['mode'], item['uid'], item['gid'])
+            except (IOError, OSError, KeyError) as exc:
+                result['status'] = 'error'
+                result['msg'] = 'could not restore: %s' % exc
+                problems.append(shown)
+            else:
+                # what the change created goes again: its backup and the .mailtls-backup directory it made
+                _files.remove_backup(item)
+        files.append(result)
+    if not module.check_mode and not problems and any(f['status'] == 'restored' for f in files):
+        run['rolled_back'] = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+        try:
+            record.save(doc)
+        except (IOError, OSError) as exc:
+            module.warn('the files were restored, but marking the run as rolled back in %s failed: %s' % (record.path, exc))
+    return files, diffs, problems
 
 
 def main():
@@ -297,20 +448,26 @@ def main():
             move_legacy_endpoints=dict(type='bool', default=False),
             backup=dict(type='bool', default=True),
             state=dict(type='str', choices=['present', 'rollback'], default='present'),
+            state_dir=dict(type='path', default='/var/lib/mailtls-remediation'),
             backup_files=dict(type='list', elements='dict', options=dict(
                 path=dict(type='path', required=True),
                 backup=dict(type='path', required=True),
             )),
             max_file_bytes=dict(type='int', default=1048576),
         ),
-        required_if=[('state', 'rollback', ('backup_files',))],
         supports_check_mode=True,
     )
+    state_file = os.path.join(module.params['state_dir'], _files.RECORD_NAME)
     if module.params['state'] == 'rollback':
-        changed, files, diffs, backups, problems = _rollback(module)
+        if module.params['backup_files']:
+            files, diffs, problems = _rollback_from_backups(module)
+        else:
+            files, diffs, problems = _rollback_from_record(module)
+        changed = any(f['status'] == 'restored' for f in files)
+        backups = []
     else:
         changed, files, diffs, backups, problems = _present(module)
-    result = dict(changed=changed, files=files, backup_files=backups)
+    result = dict(changed=changed, files=files, backup_files=backups, created_files=[], state_file=state_file)
     if module._diff:
         result['diff'] = diffs
     if problems:

@@ -65,7 +65,8 @@ options:
     description:
       - V(present) applies the policy.
       - V(rollback) restores the backups given in O(backup_files) and removes the O(created_files), or
-        undoes what the last run recorded in O(state_dir).
+        undoes what the last run recorded in O(state_dir) (nothing, unchanged, when there is no record; a record
+        that cannot be parsed is an error naming the file).
     type: str
     choices: [present, rollback]
     default: present
@@ -243,24 +244,59 @@ reboot_required:
   returned: always
   type: dict
   sample: {openssl: false, gnutls: false}
+plan:
+  description:
+    - Linux. The change plan of this run, also when a guard stopped it (then the guard is in C(guards) with
+      C(blocking) true). The same planner gives the findings of M(mailtls.remediation.tls_facts) their plan.
+  returned: always on Linux
+  type: dict
+  contains:
+    changes:
+      description: One entry per file, with C(module), C(kind) (V(file)), C(target), C(action) (V(create) or V(modify)),
+        C(stack), C(finding_ids) (filled by the change_plan filter from the posture) and C(diff) (unified diff).
+      type: list
+      elements: dict
+      sample: [{module: system_tls, kind: file, target: /etc/ssl/openssl.cnf, action: modify, stack: openssl, finding_ids: [],
+                diff: "--- /etc/ssl/openssl.cnf\n+++ /etc/ssl/openssl.cnf\n@@ -1,3 +1,4 @@\n..."}]
+    guards:
+      description: Checks that stopped the change, with C(id) (V(state_dir_unwritable), V(validation_failed),
+        V(openssl_refused), V(gnutls_refused), V(openssl_unusable)), C(blocking) and C(msg).
+      type: list
+      elements: dict
+      sample: [{id: state_dir_unwritable, blocking: true, msg: "refusing to change anything: ..."}]
+    restarts:
+      description: What must be restarted to pick the policy up, with C(service) and C(why).
+      type: list
+      elements: dict
+      sample: [{service: every running program that uses OpenSSL, why: the system TLS policy is read when a program starts}]
+    reboot:
+      description: Whether a reboot is needed (never on Linux).
+      type: bool
+      sample: false
+    verify:
+      description: How the change is proven after it is made, with C(what), C(how) and C(endpoints).
+      type: list
+      elements: dict
+      sample: [{what: system TLS stacks (openssl), how: mailtls.remediation.tls_probe handshakes, endpoints: []}]
 '''
 
-import json
 import os
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.mailtls.remediation.plugins.module_utils import _linux_system_tls as policy
 from ansible_collections.mailtls.remediation.plugins.module_utils._atomic import (
     FileChangedError,
+    ManifestError,
     atomic_replace,
+    check_state_dir,
     read_file,
+    read_manifest,
     remove_created,
     sha256_bytes,
     restore_backup,
     write_manifest,
 )
-from ansible_collections.mailtls.remediation.plugins.module_utils._gnutls_conf import GnuTLSConfError
-from ansible_collections.mailtls.remediation.plugins.module_utils._openssl_conf import encode_lossless, OpenSSLConfError
+from ansible_collections.mailtls.remediation.plugins.module_utils._openssl_conf import encode_lossless
 
 MANIFEST = 'system_tls.json'
 
@@ -270,22 +306,32 @@ def _manifest_path(params):
 
 
 def _last_run_from_manifest(params):
-    manifest = read_file(_manifest_path(params))
-    if manifest.data is None:
+    """(restores, removals) of the last recorded run; None without a record; ManifestError when it is unusable."""
+    path = _manifest_path(params)
+    entries = read_manifest(path)
+    if entries is None:
         return None
-    entries = json.loads(manifest.data.decode('utf-8')).get('entries', [])
-    last_run = entries[-1]['run'] if entries else None
+    last_run = entries[-1].get('run') if entries else None
     entries = [e for e in entries if e.get('run') == last_run]
-    return ([{'path': e['path'], 'backup': e['backup']} for e in entries if e.get('backup')],
-            [{'path': e['path'], 'sha256': e['sha256']} for e in entries if not e.get('existed')])
+    try:
+        return ([{'path': e['path'], 'backup': e['backup']} for e in entries if e.get('backup')],
+                [{'path': e['path'], 'sha256': e['sha256']} for e in entries if not e.get('existed')])
+    except KeyError as exc:
+        raise ManifestError('the rollback record %s is corrupt: an entry of run %s has no %s' % (path, last_run, exc))
 
 
 def rollback(module):
     restores, removals = module.params['backup_files'] or [], module.params['created_files'] or []
     if not restores and not removals:
-        recorded = _last_run_from_manifest(module.params)
+        try:
+            recorded = _last_run_from_manifest(module.params)
+        except ManifestError as exc:
+            module.fail_json(msg=str(exc), backup_files=[], created_files=[])
         if recorded is None:
-            module.fail_json(msg='no backup_files or created_files given and no record of a previous run in %s' % _manifest_path(module.params))
+            # Nothing was ever changed through this state directory: nothing to undo (the rollback playbook runs everywhere).
+            module.exit_json(changed=False, files=[], backup_files=[], created_files=[], restart_required=False,
+                             reboot_required={'openssl': False, 'gnutls': False},
+                             msg='nothing to roll back: no backup_files or created_files given and no record in %s' % _manifest_path(module.params))
         restores, removals = recorded
     files, changed = [], False
     for pair in restores:
@@ -331,6 +377,9 @@ def apply_crypto_policy(module, result):
         return
     result['changed'] = True
     result['restart_required'] = True
+    result['plan']['changes'] = [policy.crypto_policy_change(current, target)]
+    result['plan']['restarts'] = [{'service': 'every running program that follows the crypto policy',
+                                   'why': 'update-crypto-policies regenerates the back-ends; programs read them when they start'}]
     result['diff'].append({'before_header': policy.CRYPTO_POLICIES_CONFIG, 'after_header': policy.CRYPTO_POLICIES_CONFIG,
                            'before': (current or '') + '\n', 'after': target + '\n'})
     if module.check_mode:
@@ -374,32 +423,54 @@ def main():
         rollback(module)
     params = module.params
     result = dict(changed=False, files=[], backup_files=[], created_files=[], validation=[], diff=[], restart_required=False,
-                  reboot_required={'openssl': False, 'gnutls': False})
+                  reboot_required={'openssl': False, 'gnutls': False},
+                  plan=dict(changes=[], guards=[], restarts=[], reboot=False, verify=[]))
+    plan = result['plan']
+
+    def refuse(guard_id, msg):
+        plan['guards'].append({'id': guard_id, 'blocking': True, 'msg': msg})
+        module.fail_json(msg=msg, **result)
+
     try:
         binary, version, config_path = policy.locate_openssl(config_path=params['openssl_conf'])
         result['openssl'] = {'binary': binary, 'version': '.'.join(str(v) for v in version), 'config_file': config_path}
         if policy.crypto_policies_active() and params['openssl_conf'] is None:
             apply_crypto_policy(module, result)
             module.exit_json(**result)
-        policy.check_version(version, params['mode'])
-        edits = policy.plan_openssl(config_path, params['min_protocol'], params['mode'])
-        if params['gnutls'] and (os.path.exists(params['gnutls_config']) or policy.gnutls_present()):
-            edits.extend(policy.plan_gnutls(params['gnutls_config'], params['mode'], params['min_protocol']))
-    except (policy.PolicyError, OpenSSLConfError, GnuTLSConfError) as exc:
-        module.fail_json(msg=str(exc), **result)
+    except policy.PolicyError as exc:
+        refuse('openssl_unusable', str(exc))
+    # The same planner gives the posture's findings their plan (tls_facts), so both agree.
+    edits, _policy_change, refusals = policy.plan_system(params['openssl_conf'], params['gnutls_config'], params['gnutls'],
+                                                         params['min_protocol'], params['mode'])
+    for stack, reason in sorted(refusals.items()):
+        refuse('%s_refused' % stack, reason)
 
     for edit in edits:
         result['files'].append({'path': edit.path, 'kind': edit.kind, 'changed': True, 'before_sha256': edit.sha256,
                                 'after_sha256': sha256_bytes(encode_lossless(edit.after))})
         result['diff'].append(edit.as_diff())
+    plan['changes'] = policy.plan_changes(edits)
     if not edits:
         module.exit_json(**result)
+    plan['restarts'] = [{'service': 'every running program that uses %s' % ('OpenSSL or GnuTLS' if len(set(e.kind for e in edits)) > 1
+                                                                            else {'openssl': 'OpenSSL', 'gnutls': 'GnuTLS'}[edits[0].kind]),
+                         'why': 'the system TLS policy is read when a program starts; running daemons keep the old one until restarted'}]
+    plan['verify'] = [{'what': 'system TLS stacks (%s)' % ', '.join(sorted(set(e.kind for e in edits))),
+                       'how': 'mailtls.remediation.tls_probe handshakes through each stack, after live canary validation of every file',
+                       'endpoints': []}]
 
-    result['validation'] = policy.validate(edits, params['mode'], binary, timeout=params['validation_timeout'])
+    # The rollback record must be writable before anything changes (in check mode: predicted from permissions).
+    refusal = check_state_dir(params['state_dir'], MANIFEST, create=not module.check_mode)
+    if refusal:
+        refuse('state_dir_unwritable', 'refusing to change anything: %s, so a rollback would have no record; fix it or pass another '
+               'state_dir' % refusal)
+
+    result['validation'] = policy.validate(edits, params['mode'], binary, timeout=params['validation_timeout'],
+                                           min_protocol=params['min_protocol'])
     failed = [v for v in result['validation'] if not v['ok']]
     if failed:
-        module.fail_json(msg='validation failed, nothing was changed: %s' % '; '.join(
-            '%s: %s' % (v['path'], v['details'].get('error')) for v in failed), **result)
+        refuse('validation_failed', 'validation failed, nothing was changed: %s' % '; '.join(
+            '%s: %s' % (v['path'], v['details'].get('error')) for v in failed))
     for item in result['validation']:
         if item['details'].get('warning'):
             module.warn(item['details']['warning'])
@@ -427,7 +498,9 @@ def main():
     try:
         write_manifest(_manifest_path(params), manifest)
     except (IOError, OSError) as exc:
-        module.warn('could not record the change in %s: %s' % (_manifest_path(params), exc))
+        # Checked writable before the change; if it still fails, say so loudly: the backups are listed in backup_files.
+        module.fail_json(msg='the change was applied but could not be recorded in %s: %s; roll back with the backup_files '
+                         'and created_files of this result' % (_manifest_path(params), exc), **result)
     module.exit_json(**result)
 
 

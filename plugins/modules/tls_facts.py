@@ -131,6 +131,7 @@ duration_ms:
 import time
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.mailtls.remediation.plugins.module_utils import _linux_system_tls
 from ansible_collections.mailtls.remediation.plugins.module_utils import _linux_tls
 from ansible_collections.mailtls.remediation.plugins.module_utils import _mail_clients
 from ansible_collections.mailtls.remediation.plugins.module_utils._posture import evaluate, new_document
@@ -153,6 +154,8 @@ def main():
     if 'clients' in module.params['gather']:
         _mail_clients.gather_mail_clients(document, users=module.params['users'], script_paths=module.params['script_paths'])
     evaluate(document)
+    # The findings of the system stacks carry the edit system_tls would make (same planner, no validation here).
+    _linux_system_tls.attach_posture_plan(document, module.params['openssl_conf'], module.params['gnutls_config'] or '/etc/gnutls/config')
     duration = round((time.time() - started) * 1000.0, 1)
     document['duration_ms'] = duration
     module.exit_json(changed=False, ansible_facts={'mailtls_posture': document}, duration_ms=duration)

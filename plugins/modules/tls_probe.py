@@ -120,8 +120,46 @@ options:
   gnutls_priority_file:
     description:
       - Run the V(gnutls) engine with C(GNUTLS_SYSTEM_PRIORITY_FILE) set to this file, to test a
-        candidate GnuTLS system configuration.
+        candidate GnuTLS system configuration. A file that does not exist is allowed (GnuTLS then applies
+        no system overrides, as it does on a host without the file).
     type: path
+  clients:
+    description:
+      - Mail clients to verify through their own settings, after a change such as
+        M(mailtls.remediation.mail_client_tls). Each client gets one handshake per endpoint with its TLS
+        library and its own protocol bounds, without per-version isolation, using C(openssl s_client -min_protocol
+        -max_protocol), Python C(ssl) with C(minimum_version)/C(maximum_version), or C(gnutls-cli) with a
+        priority narrowed to the bounds (or the client's own priority string). O(openssl_conf) and
+        O(gnutls_priority_file) apply, so the system policy still has its say.
+      - A client passes when it negotiates TLS 1.2 or newer with every endpoint (RV(client_summary[].ok)).
+      - Give either O(clients[].path) (the bounds and library are read from that configuration file, one probe
+        per account in it) or O(clients[].library) with the bounds.
+      - With clients, O(protocols) may be empty to skip the per-version probes of the system stacks.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: Label of the client in the results.
+        type: str
+        required: true
+      path:
+        description: The client's configuration file; its own bounds and the library it links are read from it.
+        type: path
+      library:
+        description: TLS library the client uses (V(python) for clients written in Python). Ignored with O(clients[].path).
+        type: str
+        choices: [openssl, gnutls, python]
+      min_protocol:
+        description: Lowest protocol the client's settings allow. Ignored with O(clients[].path).
+        type: str
+        choices: [ssl3, tls1_0, tls1_1, tls1_2, tls1_3]
+      max_protocol:
+        description: Highest protocol the client's settings allow. Ignored with O(clients[].path).
+        type: str
+        choices: [ssl3, tls1_0, tls1_1, tls1_2, tls1_3]
+      priority:
+        description: GnuTLS priority string the client sets itself (for example msmtp C(tls_priorities)).
+        type: str
 extends_documentation_fragment:
   - mailtls.remediation.attributes
   - mailtls.remediation.attributes.dual_platform
@@ -333,6 +371,48 @@ summary:
       description: The verdict in words.
       type: str
       sample: TLS 1.2 or newer works (tls1_2:openssl) and no legacy protocol was negotiated
+client_results:
+  description: One entry per client (account) x endpoint when O(clients) is given, with RV(results) keys plus C(client),
+    C(library), C(min_protocol), C(max_protocol), C(path) and C(ok) (TLS 1.2 or newer negotiated).
+  returned: when O(clients) is given
+  type: list
+  elements: dict
+  sample:
+    - client: "fetchmail:mail.example.org"
+      library: openssl
+      min_protocol: tls1_2
+      max_protocol: null
+      path: /home/alice/.fetchmailrc
+      host: outlook.office365.com
+      port: 993
+      service: imap
+      mode: implicit
+      engine: openssl
+      outcome: success
+      negotiated_protocol: tls1_2
+      ok: true
+      command: "/usr/bin/openssl s_client -connect outlook.office365.com:993 -brief -no_ign_eof -min_protocol TLSv1.2 ..."
+client_summary:
+  description: One entry per client (account) when O(clients) is given.
+  returned: when O(clients) is given
+  type: list
+  elements: dict
+  contains:
+    client:
+      description: The client label (with the account for O(clients[].path) entries).
+      type: str
+      sample: "fetchmail:127.0.0.1"
+    ok:
+      description: True when the client negotiated TLS 1.2 or newer with every endpoint; false when an endpoint refused
+        it or it negotiated less; null when nothing was proven (no TLS conversation took place, for example an unreachable
+        endpoint, or no engine speaks for its library, such as NSS).
+      type: bool
+      sample: false
+    failing:
+      description: Endpoints where it did not, with the reason.
+      type: list
+      elements: str
+      sample: ["imap://127.0.0.1:10993 (implicit): tlsv1 alert protocol version (...)"]
 engines:
   description: Engines used.
   returned: always
@@ -351,6 +431,45 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mailtls.remediation.plugins.module_utils import _probe
+
+# Clients written in Python negotiate through the interpreter's ssl module.
+_PYTHON_CLIENTS = ('offlineimap', 'getmail')
+
+
+def clients_from_path(name, path):
+    """Probe entries for every account of a client configuration file: its library and its own bounds.
+
+    Returns (entries, problems); problems are (name, reason) for files or libraries that cannot be probed.
+    """
+    from ansible_collections.mailtls.remediation.plugins.module_utils import _clients
+    from ansible_collections.mailtls.remediation.plugins.module_utils import _mail_clients
+    from ansible_collections.mailtls.remediation.plugins.module_utils._atomic import read_file
+
+    entries, problems = [], []
+    for target in _mail_clients.targets_for_paths([path]):
+        client = _clients.client_of(target['format']) if target['format'] else None
+        read = read_file(target['path'])
+        if client is None or read.data is None:
+            problems.append((name, '%s: %s' % (target['path'], read.error or 'not a mail client configuration this collection reads')))
+            continue
+        parsed = _clients.parse(target['format'], _clients.decode(read.data), _mail_clients.remediation_context())
+        if not parsed.ok:
+            problems.append((name, '%s: %s' % (target['path'], '; '.join(parsed.errors))))
+            continue
+        library = 'python' if client in _PYTHON_CLIENTS else _mail_clients.Toolbox().info(client).get('library')
+        for account in parsed.entries:
+            label = '%s:%s' % (name, account.get('name')) if account.get('name') else name
+            if library not in _probe.CLIENT_LIBRARIES:
+                problems.append((label, '%s uses %s, which no probe engine on this host speaks' % (client, library or 'an unknown library')))
+                continue
+            low, high = _probe.bounds_from_versions(dict((p, v[0]) for p, v in account['versions'].items()))
+            entry = {'name': label, 'library': library, 'min_protocol': low, 'max_protocol': high, 'path': target['path'],
+                     'client': client, 'priority': (account.get('settings') or {}).get('tls_priorities')}
+            if low is None and high is None and all(v[0] == 'off' for v in account['versions'].values()):
+                problems.append((label, 'its settings leave no protocol enabled'))
+                continue
+            entries.append(entry)
+    return entries, problems
 
 
 def main():
@@ -374,6 +493,14 @@ def main():
             server_name=dict(type='str'),
             openssl_conf=dict(type='path'),
             gnutls_priority_file=dict(type='path'),
+            clients=dict(type='list', elements='dict', options=dict(
+                name=dict(type='str', required=True),
+                path=dict(type='path'),
+                library=dict(type='str', choices=list(_probe.CLIENT_LIBRARIES)),
+                min_protocol=dict(type='str', choices=list(_probe.PROTOCOLS)),
+                max_protocol=dict(type='str', choices=list(_probe.PROTOCOLS)),
+                priority=dict(type='str'),
+            )),
         ),
         supports_check_mode=True,
     )
@@ -386,9 +513,10 @@ def main():
         module.fail_json(msg='timeout must be more than 0 and at most 600 seconds')
     if not 0 < params['total_timeout'] <= 3600:
         module.fail_json(msg='total_timeout must be more than 0 and at most 3600 seconds')
-    for key in ('ca_path', 'openssl_conf', 'gnutls_priority_file'):
+    for key in ('ca_path', 'openssl_conf'):
         if params[key] and not os.path.exists(params[key]):
             module.fail_json(msg='%s %s does not exist' % (key, params[key]))
+    # A missing GnuTLS system file means no overrides, for the library too: probing with it is meaningful.
     try:
         endpoints = _probe.normalize_endpoints(params['endpoints'])
     except ValueError as exc:
@@ -412,7 +540,25 @@ def main():
             engine, {'openssl': 'openssl', 'gnutls': 'gnutls-cli', 'python': 'a Python interpreter', 'schannel': 'SChannel exists on Windows only'}[engine]))
     usable = [engine for engine in engines if engine in present]
 
-    results, summaries, elapsed = _probe.run_probes(endpoints, protocols, usable, settings)
+    client_entries, client_problems = [], []
+    for item in params['clients'] or []:
+        if item['path']:
+            try:
+                found, problems = clients_from_path(item['name'], item['path'])
+            except Exception as exc:  # a client file the parsers cannot handle must fail its verify, not the module
+                found, problems = [], [(item['name'], '%s: cannot read its settings (%s: %s)' % (item['path'], type(exc).__name__, exc))]
+            client_entries.extend(found)
+            client_problems.extend(problems)
+        elif not item['library']:
+            module.fail_json(msg='clients entry %s needs a path or a library' % item['name'])
+        else:
+            client_entries.append(item)
+    try:
+        client_entries = _probe.normalize_clients(client_entries)
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
+
+    results, summaries, elapsed = _probe.run_probes(endpoints, protocols, usable, settings) if protocols else ([], [], 0.0)
     for engine in missing:
         for endpoint in endpoints:
             for protocol in protocols:
@@ -424,7 +570,14 @@ def main():
                 })
     if missing:
         summaries = [_probe.summarize_endpoint(endpoint, results) for endpoint in endpoints]
-    module.exit_json(changed=False, results=results, summary=summaries, engines=usable, elapsed=elapsed)
+    extra = {}
+    if params['clients'] is not None:
+        client_results, client_summary = _probe.run_client_probes(client_entries, endpoints, settings)
+        for label, reason in client_problems:
+            client_summary.append({'client': label, 'library': None, 'path': None, 'min_protocol': None, 'max_protocol': None,
+                                   'ok': None if 'no probe engine' in reason else False, 'failing': [reason], 'negotiated': []})
+        extra = {'client_results': client_results, 'client_summary': client_summary}
+    module.exit_json(changed=False, results=results, summary=summaries, engines=usable, elapsed=elapsed, **extra)
 
 
 if __name__ == '__main__':

@@ -77,7 +77,8 @@ def home(tmp_path):
 
 
 def _remediate(paths):
-    run = run_module('mail_client_tls', {'paths': [str(p) for p in paths], 'min_protocol': 'TLSv1.2'}, diff=True)
+    state = os.path.join(os.path.dirname(os.path.dirname(str(paths[0]))), 'state')
+    run = run_module('mail_client_tls', {'paths': [str(p) for p in paths], 'min_protocol': 'TLSv1.2', 'state_dir': state}, diff=True)
     assert not run.failed, run.output
     assert run['changed'], run.output
     assert all(f['status'] == 'changed' for f in run['files']), run['files']

@@ -58,8 +58,16 @@ def _run(argv, home, timeout=CLIENT_TIMEOUT):
     return proc.returncode, proc.stdout.decode('utf-8', 'replace')
 
 
+def state_dir_for(path):
+    """The test's own state directory (next to its temporary HOME): no test writes the host's /var/lib."""
+    path = os.path.abspath(str(path))
+    while os.path.basename(path) != 'home' and path != os.path.dirname(path):
+        path = os.path.dirname(path)
+    return os.path.join(os.path.dirname(path), 'state')
+
+
 def _remediate(paths, check=False, diff=False, **extra):
-    args = dict({'paths': [str(p) for p in paths], 'min_protocol': 'TLSv1.2'}, **extra)
+    args = dict({'paths': [str(p) for p in paths], 'min_protocol': 'TLSv1.2', 'state_dir': state_dir_for(paths[0])}, **extra)
     run = run_module('mail_client_tls', args, check=check, diff=diff)
     assert not run.failed, run.output
     return run
@@ -136,7 +144,8 @@ def test_fetchmail_pinned_to_tls1_before_and_after(servers, home):
     assert not _fetchmail_ok(after['legacy_rsa']), after['legacy_rsa'][1]
 
     # rollback puts the pinned files back byte for byte
-    rollback = run_module('mail_client_tls', {'state': 'rollback', 'backup_files': real['backup_files']})
+    rollback = run_module('mail_client_tls', {'state': 'rollback', 'backup_files': real['backup_files'],
+                                              'state_dir': state_dir_for(home)})
     assert rollback['changed'] and not rollback.failed
     assert "sslproto 'tls1' " in rcs['modern'].read_text()
     assert not _fetchmail_ok(_fetchmail(rcs['modern'], home))

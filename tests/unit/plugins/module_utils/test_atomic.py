@@ -148,3 +148,56 @@ def test_atomic_replace_keeps_mode_and_backup(original, tmp_path):
         atomic_replace(str(original), b'newer\n', sha256_bytes(b'old\n'))
     assert original.read_bytes() == b'new\n'
     assert temp_files(original.parent) == []
+
+
+def test_read_file_never_opens_a_fifo_or_a_device(tmp_path):
+    fifo = tmp_path / 'pipe'
+    os.mkfifo(str(fifo))
+    result = _atomic.read_file(str(fifo))
+    assert result.data is None and result.status == 'unreadable' and 'FIFO' in result.error
+    device = _atomic.read_file('/dev/zero')
+    assert device.data is None and 'character device' in device.error
+    with pytest.raises(_atomic.NotRegularFileError):
+        _atomic.open_regular(str(fifo))
+    link = tmp_path / 'link'
+    link.symlink_to(fifo)
+    assert 'FIFO' in _atomic.read_file(str(link)).error, 'a symlink to a FIFO is not followed into a read'
+
+
+@pytest.mark.parametrize('data, problem', [
+    (b'{"version": 1, "entries": [{"pa', 'truncated or corrupt'),
+    (b'', 'truncated or corrupt'),
+    (b'\xff\xfe', 'truncated or corrupt'),
+    (b'[]', 'no valid entries'),
+    (b'{"entries": [42]}', 'no valid entries'),
+])
+def test_read_manifest_names_the_file_when_it_is_unusable(tmp_path, data, problem):
+    record = tmp_path / 'system_tls.json'
+    record.write_bytes(data)
+    with pytest.raises(_atomic.ManifestError) as err:
+        _atomic.read_manifest(str(record))
+    assert str(record) in str(err.value) and problem in str(err.value)
+    with pytest.raises(_atomic.ManifestError):
+        _atomic.write_manifest(str(record), [{'path': '/x'}])
+    assert record.read_bytes() == data, 'an unusable record is never overwritten'
+    assert str(record) in _atomic.check_state_dir(str(tmp_path), 'system_tls.json')
+
+
+def test_write_manifest_appends_and_check_state_dir_creates_the_directory(tmp_path):
+    state = tmp_path / 'a' / 'state'
+    assert _atomic.read_manifest(str(state / 'm.json')) is None
+    assert _atomic.check_state_dir(str(state), 'm.json', create=False) is None, 'check mode: the parent is writable'
+    assert not state.exists(), 'check mode creates nothing'
+    assert _atomic.check_state_dir(str(state), 'm.json') is None
+    assert state.is_dir() and os.listdir(str(state)) == []
+    _atomic.write_manifest(str(state / 'm.json'), [{'path': '/a', 'run': '1'}])
+    _atomic.write_manifest(str(state / 'm.json'), [{'path': '/b', 'run': '2'}])
+    assert [e['path'] for e in _atomic.read_manifest(str(state / 'm.json'))] == ['/a', '/b']
+
+
+def test_check_state_dir_refuses_a_path_under_a_file(tmp_path):
+    blocker = tmp_path / 'file'
+    blocker.write_text('x')
+    for create in (True, False):
+        reason = _atomic.check_state_dir(str(blocker / 'state'), 'm.json', create=create)
+        assert reason and str(blocker / 'state') in reason

@@ -10,8 +10,9 @@ import stat
 import pytest
 
 from ansible_collections.mailtls.remediation.plugins.module_utils import _mail_clients as mc
-from ansible_collections.mailtls.remediation.plugins.module_utils import _mail_formats as mf
+from ansible_collections.mailtls.remediation.plugins.module_utils import _clients as mf
 from ansible_collections.mailtls.remediation.plugins.module_utils import _posture
+from ansible_collections.mailtls.remediation.plugins.module_utils._clients import _decide
 from ansible_collections.mailtls.remediation.plugins.module_utils._atomic import FileChangedError, atomic_replace, restore_backup
 
 DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), 'data', 'mail_clients')
@@ -88,7 +89,7 @@ def test_remediation_changes_only_planned_spans_and_is_idempotent(fmt, name):
     assert ''.join(rebuilt) == new
     for entry in again.entries:
         if not entry.get('plain'):
-            assert not mf.needs_fix(entry, 'tls1_2') or fmt in ('offlineimap', 'getmail', 'imapfilter'), entry['name']
+            assert not mf.needs_change(entry, OPTS12) or fmt in ('offlineimap', 'getmail', 'imapfilter', 'curl'), entry['name']
 
 
 def test_property_lossless_on_arbitrary_text():
@@ -139,7 +140,8 @@ def test_fetchmail_entries():
     assert exo['servers'][0]['port'] == 993 and exo['servers'][0]['mode'] == 'implicit'
     assert states(exo) == {'ssl3': 'off', 'tls1_0': 'on', 'tls1_1': 'off', 'tls1_2': 'off', 'tls1_3': 'off'}
     assert exo['passwords'] == [{'line': 11, 'key': 'password'}]
-    assert states(pop)['tls1_0'] == 'lib' and pop['servers'][0]['port'] == 995 and pop['servers'][0]['service'] == 'pop3'
+    # no sslproto: fetchmail sets TLS 1.0..1.3 itself (measured: it reaches a TLS 1.0 server after MinProtocol = TLSv1.2)
+    assert states(pop)['tls1_0'] == 'on' and pop['bounds'] == 'own' and pop['servers'][0]['port'] == 995 and pop['servers'][0]['service'] == 'pop3'
     assert skip['servers'][0]['host'] == 'mail.example.org'  # via wins over the poll name
     assert states(skip)['tls1_0'] == 'off' and states(skip)['tls1_1'] == 'on'
 
@@ -206,7 +208,7 @@ def test_msmtp_inheritance_and_priorities():
     assert parsed.entries[2]['servers'][0]['host'] == 'smtp.office365.com'
     assert parsed.entries[1]['servers'][0]['mode'] == 'implicit' and parsed.entries[1]['servers'][0]['port'] == 465
     assert mf.gnutls_priority_versions('NORMAL:-VERS-ALL:+VERS-TLS1.2')['tls1_0'] == 'off'
-    assert mf._gnutls_fix('SECURE128:-VERS-ALL:+VERS-TLS1.0', 'tls1_2') == 'SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2'
+    assert mf.msmtp._gnutls_fix('SECURE128:-VERS-ALL:+VERS-TLS1.0', 'tls1_2') == 'SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2'
 
 
 def test_thunderbird_profile_range_user_js_wins():
@@ -260,7 +262,9 @@ def test_curlrc_and_imapfilter_and_ini_formats():
     curl = mf.parse('curl', fixture_text('curlrc'), CTX).entries[0]
     assert states(curl) == {'ssl3': 'off', 'tls1_0': 'on', 'tls1_1': 'on', 'tls1_2': 'off', 'tls1_3': 'off'}
     work, home = mf.parse('imapfilter', fixture_text('imapfilter-config.lua'), CTX).entries
-    assert states(work)['tls1_0'] == 'on' and states(work)['tls1_2'] == 'off' and states(home)['tls1_0'] == 'lib'
+    # imapfilter 2.8: ssl = 'tls1' only turns TLS on; the version is negotiated within the OpenSSL policy
+    assert states(work)['tls1_0'] == 'lib' and states(work)['tls1_2'] == 'lib' and states(home)['tls1_0'] == 'lib'
+    assert work['bounds'] == 'library'
     remote, home_remote = mf.parse('offlineimap', fixture_text('offlineimaprc'), CTX).entries
     assert remote['servers'][0]['exchange_online'] and states(remote)['tls1_0'] == 'on' and home_remote['passwords'] == []
     retriever = mf.parse('getmail', fixture_text('getmailrc'), CTX).entries[0]
@@ -277,7 +281,9 @@ def test_endpoint_classification():
 # --- inventory ---------------------------------------------------------------------
 
 def _stack(stack_id, refused=(), reason='MinProtocol = TLSv1.2', overrides=False):
-    stack = _posture.new_stack(stack_id, stack_id, stack_id)
+    stack = _posture.new_stack(stack_id, stack_id, stack_id, version='3.0.19' if stack_id == 'openssl' else '3.7.9')
+    if stack_id == 'openssl':
+        stack['details'] = {'security_level': 2, 'cipher_string': None, 'ubuntu_seclevel_patch': False}
     for proto in _posture.PROTOCOLS:
         if proto in refused:
             ev = [_posture.evidence('file', path='/etc/x', key='disabled-version' if overrides else 'MinProtocol', value='x')]
@@ -328,12 +334,15 @@ def test_gather_inventory_findings_and_no_secret_leaks(tmp_path):
     exo = by_client['fetchmail'][0]
     assert exo['user'] == 'alice' and exo['line'] == 10 and exo['library'] == 'openssl'
     assert exo['settings']['file_mode'] == '0600'
-    # sslproto tls1 against a system minimum of TLS 1.2: nothing is left
-    assert all(exo['protocols'][p]['state'] == 'refused' for p in mf.PROTOS)
-    assert 'cannot go below the system minimum' in exo['protocols']['tls1_0']['reason']
+    # sslproto tls1 sets fetchmail's own bounds: a system minimum of TLS 1.2 does not bind it, TLS 1.0 stays (RSA key exchange only)
+    assert exo['bounds'] == 'own'
+    assert exo['protocols']['tls1_0']['state'] == 'allowed' and exo['conditions'] == {'tls1_0': [{'kx': ['rsa']}]}
+    assert exo['protocols']['tls1_2']['state'] == 'refused'
+    assert exo['plan']['change'] and exo['plan']['files'][0]['changes'] == ["line 12: sslproto 'tls1' -> tls1.2+"]
     ids = set((f['id'], f['subject']) for f in document['findings'])
     subject = 'client:%s' % exo['id']
-    for fid in ('client_no_usable_protocol', 'client_legacy_endpoint', 'client_exo_basic_auth', 'client_cleartext_password'):
+    for fid in ('client_pinned_below_tls12', 'client_own_bounds_legacy', 'client_legacy_endpoint', 'client_exo_basic_auth',
+                'client_cleartext_password'):
         assert (fid, subject) in ids
     # mutt links GnuTLS whose (non-override) policy allows TLS 1.0: the explicit ssl_use_tlsv1=yes is honoured
     mutt = by_client['mutt'][0]
@@ -359,9 +368,9 @@ def test_gnutls_override_binds_explicit_client_settings():
     entry = mf.parse('mutt', 'set ssl_use_tlsv1=yes\nset folder=imaps://h/\n', CTX).entries[0]
     default_stack = _stack('gnutls', refused=('tls1_0',), reason='default priority')
     override_stack = _stack('gnutls', refused=('tls1_0',), reason='disabled-version in /etc/gnutls/config', overrides=True)
-    assert mc.combine(entry, 'gnutls', default_stack, 'f')['tls1_0']['state'] == 'allowed'
-    assert mc.combine(entry, 'gnutls', override_stack, 'f')['tls1_0']['state'] == 'refused'
-    assert mc.combine(entry, 'gnutls', None, 'f')['tls1_0']['state'] == 'allowed'
+    assert _decide.decide(entry, 'gnutls', default_stack, 'f')['protocols']['tls1_0']['state'] == 'allowed'
+    assert _decide.decide(entry, 'gnutls', override_stack, 'f')['protocols']['tls1_0']['state'] == 'refused'
+    assert _decide.decide(entry, 'gnutls', None, 'f')['protocols']['tls1_0']['state'] == 'allowed'
 
 
 def test_unparsable_file_gets_a_finding(tmp_path):
@@ -496,3 +505,137 @@ def test_commented_out_credentials_never_reach_a_diff(fmt, text, secret):
     masked = mf.redact(text, mc.secret_spans(parsed, text))
     assert secret not in masked
     assert masked.count('\n') == text.count('\n'), 'masking keeps the lines'
+
+
+# --- one decision: the posture's plan is the module's change ------------------------------
+
+HARDENED_OPENSSL = ('openssl_conf = init\n[init]\nssl_conf = ssl\n[ssl]\nsystem_default = sd\n[sd]\nMinProtocol = TLSv1.2\n')
+
+
+def _host_stacks(tmp_path, openssl_text=None):
+    """This host's real stacks, with OPENSSL_CONF pointing at ``openssl_text`` when given (as tls_facts honours it)."""
+    from ansible_collections.mailtls.remediation.plugins.module_utils import _linux_tls
+    saved = os.environ.get('OPENSSL_CONF')
+    if openssl_text is not None:
+        conf = tmp_path / 'openssl.cnf'
+        conf.write_text(openssl_text)
+        os.environ['OPENSSL_CONF'] = str(conf)
+    try:
+        document = _posture.new_document('linux', 'host')
+        _linux_tls.gather_all(document, {'gather': ['crypto_policies', 'openssl', 'gnutls', 'nss']})
+    finally:
+        if saved is None:
+            os.environ.pop('OPENSSL_CONF', None)
+        else:
+            os.environ['OPENSSL_CONF'] = saved
+    return document
+
+
+@pytest.mark.parametrize('policy', ['stock', 'hardened'])
+def test_posture_plan_equals_module_plan_for_every_fixture(tmp_path, policy):
+    stacks = _host_stacks(tmp_path, HARDENED_OPENSSL if policy == 'hardened' else None)
+    home, passwd = _home(tmp_path)
+    (home / '.fetchmailrc-plus').write_text("poll h proto imap user a sslproto 'tls1+'\n")
+    document = json.loads(json.dumps(stacks))
+    toolbox = mc.Toolbox()
+    mc.gather_mail_clients(document, passwd_entries=passwd, include_system=False, toolbox=toolbox)
+    by_path = {}
+    for record in document['clients']:
+        if record['client'] == 'script':
+            continue
+        plan = record['plan']
+        # compliant and 'would change' never disagree
+        legacy = [p for p in ('ssl3', 'tls1_0', 'tls1_1') if record['protocols'][p]['state'] == 'allowed']
+        modern = [p for p in ('tls1_2', 'tls1_3') if record['protocols'][p]['state'] == 'allowed']
+        undetermined = all(record['protocols'][p]['state'] == 'unknown' for p in ('tls1_2', 'tls1_3'))
+        assert plan['change'] == bool(legacy or (not modern and not undetermined)), record
+        for item in plan['files']:
+            by_path.setdefault(item['path'], []).extend(item['changes'])
+    context = mc.client_context(toolbox)
+    options = {'min_protocol': 'tls1_2', 'move_legacy_endpoints': False}
+    for target in mc.discover(passwd_entries=passwd, include_system=False):
+        planned = mc.plan_file(target['path'], target['format'], options, context, document=json.loads(json.dumps(stacks)), toolbox=toolbox)
+        assert sorted(planned['changes']) == sorted(set(by_path.get(target['path'], []))), target['path']
+
+
+def test_sslproto_tls1_plus_under_min_protocol_tls12_is_reported_and_changed(tmp_path):
+    """fetchmail sets its own bounds: MinProtocol = TLSv1.2 does not bind it, so the posture and the module agree on a change."""
+    stacks = _host_stacks(tmp_path, HARDENED_OPENSSL)
+    home = tmp_path / 'u'
+    home.mkdir()
+    rc = home / '.fetchmailrc'
+    rc.write_text("poll mail.example.org proto imap user alice sslproto 'tls1+'\n")
+    document = json.loads(json.dumps(stacks))
+    passwd = [pwd.struct_passwd(('u', 'x', os.getuid(), os.getgid(), '', str(home), '/bin/sh'))]
+    mc.gather_mail_clients(document, passwd_entries=passwd, include_system=False)
+    _posture.evaluate(document)
+    [record] = document['clients']
+    assert record['bounds'] == 'own' and record['protocols']['tls1_0']['state'] == 'allowed'
+    assert record['conditions']['tls1_0'] == [{'kx': ['rsa']}]
+    assert document['verdict']['status'] != 'compliant'
+    assert set(f['id'] for f in document['findings']) >= {'client_allows_legacy', 'client_own_bounds_legacy'}
+    plan = mc.plan_file(str(rc), 'fetchmail', {'min_protocol': 'tls1_2', 'move_legacy_endpoints': False}, {},
+                        document=json.loads(json.dumps(stacks)))
+    assert plan['status'] == 'changed' and plan['changes'] == record['plan']['files'][0]['changes'] == ["line 1: sslproto 'tls1+' -> tls1.2+"]
+
+
+def test_mbsync_pin_under_a_binding_minimum_is_neither_reported_nor_changed(tmp_path):
+    """mbsync follows the system minimum: with MinProtocol = TLSv1.2 its 'SSLVersions TLSv1 TLSv1.2' can only do TLS 1.2."""
+    stacks = _host_stacks(tmp_path, HARDENED_OPENSSL)
+    home = tmp_path / 'u'
+    home.mkdir()
+    rc = home / '.mbsyncrc'
+    rc.write_text('IMAPAccount a\nHost h\nSSLType IMAPS\nSSLVersions TLSv1 TLSv1.2\n')
+    document = json.loads(json.dumps(stacks))
+    passwd = [pwd.struct_passwd(('u', 'x', os.getuid(), os.getgid(), '', str(home), '/bin/sh'))]
+    mc.gather_mail_clients(document, passwd_entries=passwd, include_system=False)
+    [record] = document['clients']
+    assert record['bounds'] == 'library' and record['protocols']['tls1_0']['state'] == 'refused'
+    assert record['plan'] == {'change': False, 'files': [], 'note': None}
+    plan = mc.plan_file(str(rc), 'mbsync', {'min_protocol': 'tls1_2', 'move_legacy_endpoints': False}, {},
+                        document=json.loads(json.dumps(stacks)))
+    assert plan['status'] == 'unchanged'
+
+
+def test_client_ids_survive_the_edit(tmp_path):
+    """Before/after inventories match by id: the id hashes client, file and account name, not a line number."""
+    stacks = _host_stacks(tmp_path)
+    home, passwd = _home(tmp_path)
+
+    def inventory():
+        document = json.loads(json.dumps(stacks))
+        mc.gather_mail_clients(document, passwd_entries=passwd, include_system=False, toolbox=FakeToolbox())
+        return sorted(c['id'] for c in document['clients'])
+
+    before = inventory()
+    options = {'min_protocol': 'tls1_2', 'move_legacy_endpoints': True}
+    changed = 0
+    for target in mc.discover(passwd_entries=passwd, include_system=False):
+        plan = mc.plan_file(target['path'], target['format'], options, CTX, document=json.loads(json.dumps(stacks)), toolbox=FakeToolbox())
+        if plan['status'] == 'changed':
+            with open(target['path'], 'wb') as handle:
+                handle.write(plan['after'])
+            changed += 1
+    assert changed >= 5
+    assert inventory() == before
+
+
+@pytest.mark.parametrize('code,bounds,low,high', [
+    ('ctx = ssl.SSLContext(ssl.PROTOCOL_TLSv1)\nimaplib.IMAP4_SSL(h, ssl_context=ctx)\n', 'own', 'tls1_0', 'tls1_0'),
+    ('ctx = ssl.create_default_context()\nctx.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED\n', 'own', 'tls1_0', 'tls1_3'),
+    ('ctx = ssl.create_default_context()\nctx.minimum_version = ssl.TLSVersion.TLSv1_2\n', 'own', 'tls1_2', 'tls1_3'),
+    # measured: a maximum alone leaves the minimum to OpenSSL (fails against TLS 1.0 after MinProtocol = TLSv1.2)
+    ('ctx = ssl.create_default_context()\nctx.maximum_version = ssl.TLSVersion.TLSv1\n', 'library', None, 'tls1_0'),
+    ('s = smtplib.SMTP(h)\ns.starttls(context=ssl.create_default_context())\n', 'library', None, None),
+])
+def test_python_script_bounds(code, bounds, low, high):
+    entry = mf.scripts.python_tls_entry('import ssl, imaplib, smtplib\n' + code)
+    assert entry['bounds'] == bounds
+    on = [p for p in mf.PROTOS if entry['versions'][p][0] == 'on']
+    if low is not None:
+        assert on[0] == low and on[-1] == high
+    else:
+        assert not on and entry['versions']['tls1_0'][0] in ('lib', 'off')
+        if high is not None:
+            assert entry['versions']['tls1_2'][0] == 'off' and entry['versions']['tls1_0'][0] == 'lib'
+    assert mf.scripts.python_tls_entry('print("no TLS here")\n') is None

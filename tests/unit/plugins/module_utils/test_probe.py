@@ -407,3 +407,61 @@ def test_default_endpoints_are_exchange_online():
 def test_bad_endpoints(entry, message):
     with pytest.raises(ValueError, match=message):
         _probe.normalize_endpoints([entry])
+
+
+@pytest.mark.parametrize("versions, bounds", [
+    ({"ssl3": "off", "tls1_0": "on", "tls1_1": "off", "tls1_2": "off", "tls1_3": "off"}, ("tls1_0", "tls1_0")),
+    ({"ssl3": "off", "tls1_0": "off", "tls1_1": "off", "tls1_2": "on", "tls1_3": "lib"}, ("tls1_2", None)),
+    ({p: "lib" for p in _probe.PROTOCOLS}, (None, None)),
+    ({"tls1_3": "off"}, (None, "tls1_2")),
+    ({p: "off" for p in _probe.PROTOCOLS}, (None, None)),
+])
+def test_bounds_from_the_client_versions(versions, bounds):
+    assert _probe.bounds_from_versions(versions) == bounds
+
+
+def test_bound_flags_and_priorities():
+    assert _probe.openssl_bound_flags("tls1_2", None) == ["-min_protocol", "TLSv1.2"]
+    assert _probe.openssl_bound_flags(None, "tls1_0") == ["-max_protocol", "TLSv1"]
+    assert _probe.openssl_bound_flags(None, None) == []
+    assert _probe.gnutls_bound_priority("tls1_2", None) == "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+    assert _probe.gnutls_bound_priority(None, "tls1_1", "@SYSTEM") == "@SYSTEM:-VERS-ALL:+VERS-TLS1.1:+VERS-TLS1.0:+VERS-SSL3.0"
+
+
+@pytest.mark.parametrize("entry, problem", [
+    ({"library": "openssl"}, "needs a name"),
+    ({"name": "x", "library": "nss"}, "library must be one of"),
+    ({"name": "x", "library": "openssl", "min_protocol": "tls1.2"}, "min_protocol must be one of"),
+    ({"name": "x", "library": "gnutls", "min_protocol": "tls1_3", "max_protocol": "tls1_2"}, "is above max_protocol"),
+])
+def test_client_entries_are_checked(entry, problem):
+    with pytest.raises(ValueError) as err:
+        _probe.normalize_clients([entry])
+    assert problem in str(err.value)
+
+
+def test_client_probe_passes_only_at_tls12_or_newer():
+    settings = _probe.ProbeSettings(retries=0, total_timeout=10, openssl_bin="/bin/true", gnutls_cli="", python="/bin/true")
+    calls = []
+
+    def fake_openssl(endpoint, protocol, settings_, timeout, flags=None):
+        calls.append(flags)
+        label = "TLSv1" if endpoint["port"] == 1 else "TLSv1.2"
+        return dict(_probe._succeeded(label, "AES128-SHA", None), command="s_client")
+
+    original = _probe.run_openssl
+    _probe.run_openssl = fake_openssl
+    try:
+        clients = _probe.normalize_clients([{"name": "c", "library": "openssl", "min_protocol": "tls1_0"},
+                                            {"name": "g", "library": "gnutls"}])
+        endpoints = [{"host": "h", "port": 1, "service": "imap", "mode": "implicit"},
+                     {"host": "h", "port": 2, "service": "imap", "mode": "implicit"}]
+        results, summaries = _probe.run_client_probes(clients, endpoints, settings)
+    finally:
+        _probe.run_openssl = original
+    assert calls == [["-min_protocol", "TLSv1"]] * 2
+    by = dict(((r["client"], r["port"]), r) for r in results)
+    assert by[("c", 1)]["ok"] is False and "below TLS 1.2" in by[("c", 1)]["failure"]
+    assert by[("c", 2)]["ok"] is True
+    assert summaries[0]["ok"] is False and len(summaries[0]["failing"]) == 1
+    assert by[("g", 1)]["reason"] == "engine_missing" and summaries[1]["ok"] is None, "no engine proves nothing"

@@ -1,0 +1,116 @@
+# -*- coding: utf-8 -*-
+"""The posture's predictions equal what the real clients did, cell by cell.
+
+``tests/data/client_matrix.json`` records what Debian's real mail clients
+negotiated (``tests/harness/matrix.py`` drives them: each client with its legacy
+pin, no pin and a TLS 1.2 pin, under the system OpenSSL/GnuTLS policy before and
+after ``system_tls`` (copies passed through ``OPENSSL_CONF`` /
+``GNUTLS_SYSTEM_PRIORITY_FILE``), against a TLS 1.2+ server and TLS 1.0-only
+servers with ECDHE and with RSA key exchange).
+
+Here the same configuration files go through the inventory of ``tls_facts``
+(its mail client part) with the stacks read from the same policy files, and
+``_clients/_predict.predict_session`` says what each client record will do
+against each server.  Every cell must agree.
+"""
+import json
+import os
+import pwd
+
+import pytest
+
+from ansible_collections.mailtls.remediation.plugins.module_utils import _linux_tls
+from ansible_collections.mailtls.remediation.plugins.module_utils import _mail_clients as mc
+from ansible_collections.mailtls.remediation.plugins.module_utils import _posture
+from ansible_collections.mailtls.remediation.plugins.module_utils._clients._predict import predict_session
+
+TESTS = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+MATRIX = os.path.join(TESTS, 'data', 'client_matrix.json')
+CANARY = 'Matrix-Canary-Pw-7'
+# MTAs are judged by their own descriptors (postfix, exim), whose files live outside a home directory.
+MTAS = ('postfix', 'exim', 'exim4')
+
+
+def _matrix():
+    if not os.path.exists(MATRIX):
+        pytest.skip('tests/data/client_matrix.json (the recorded behaviour matrix) is not in this checkout')
+    with open(MATRIX) as handle:
+        return json.load(handle)
+
+
+def _stacks(matrix, policy):
+    """The OpenSSL/GnuTLS stacks of this host under one recorded policy, read as tls_facts reads them (environment)."""
+    files = matrix['policies'][policy]
+    saved = dict((k, os.environ.get(k)) for k in ('OPENSSL_CONF', 'GNUTLS_SYSTEM_PRIORITY_FILE'))
+    os.environ['OPENSSL_CONF'] = os.path.join(TESTS, files['openssl_conf'])
+    os.environ['GNUTLS_SYSTEM_PRIORITY_FILE'] = os.path.join(TESTS, files['gnutls_config'])
+    try:
+        document = _posture.new_document('linux', 'matrix')
+        _linux_tls.gather_all(document, {'gather': ['crypto_policies', 'openssl', 'gnutls', 'nss']})
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    return document
+
+
+def _records(matrix_mod, client, setting, stacks, home, toolbox):
+    params = {'imaps_port': 993, 'pop3s_port': 995, 'smtp_port': 587, 'user': 'cell', 'password': CANARY, 'smtp_user': 'cell',
+              'ca': '/etc/ssl/certs/ca-certificates.crt', 'home': str(home)}
+    for name, text in matrix_mod.config_files(client, setting, params).items():
+        path = home / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        os.chmod(str(path), 0o600)
+    document = json.loads(json.dumps(stacks))
+    passwd = [pwd.struct_passwd(('cell', 'x', os.getuid(), os.getgid(), '', str(home), '/bin/sh'))]
+    mc.gather_mail_clients(document, passwd_entries=passwd, include_system=False, toolbox=toolbox,
+                           script_paths=[str(home)] if client == 'python_imaplib' else None)
+    assert CANARY not in json.dumps(document)
+    return document['clients']
+
+
+def test_predictions_match_every_recorded_cell(tmp_path):
+    matrix = _matrix()
+    matrix_mod = pytest.importorskip('harness.matrix')
+    stacks = dict((policy, _stacks(matrix, policy)) for policy in ('before', 'after'))
+    toolbox = mc.Toolbox()
+    cells = [c for c in matrix['cells'] if c['client'] not in MTAS]
+    assert cells, 'the matrix records no mail client'
+    table = []
+    mismatches = []
+    records = {}
+    for cell in cells:
+        key = (cell['client'], cell['setting'], cell['policy'])
+        if key not in records:
+            home = tmp_path / ('%s-%s-%s' % key) / 'home'
+            home.mkdir(parents=True)
+            found = _records(matrix_mod, cell['client'], cell['setting'], stacks[cell['policy']], home, toolbox)
+            assert len(found) == 1, (key, [r['client'] for r in found])
+            records[key] = found[0]
+        predicted = predict_session(records[key], matrix['servers'][cell['server']])
+        row = (cell['client'], cell['setting'], cell['policy'], cell['server'], cell['result'], cell['protocol'],
+               predicted['result'], predicted['protocol'])
+        table.append(row)
+        if (predicted['result'], predicted['protocol']) != (cell['result'], cell['protocol']):
+            mismatches.append(row)
+    assert not mismatches, '\n'.join('%s %s %s %s: real %s %s, predicted %s %s' % row for row in mismatches)
+    assert len(table) == len(cells)
+
+
+def test_own_bounds_and_rsa_condition_are_structured(tmp_path):
+    """fetchmail without a pin, after system_tls: 'TLS 1.0 whatever the system policy says, only with RSA key exchange'."""
+    matrix = _matrix()
+    matrix_mod = pytest.importorskip('harness.matrix')
+    stacks = _stacks(matrix, 'after')
+    home = tmp_path / 'home'
+    home.mkdir()
+    [record] = _records(matrix_mod, 'fetchmail', 'none', stacks, home, mc.Toolbox())
+    assert record['bounds'] == 'own'
+    assert record['protocols']['tls1_0']['state'] == 'allowed'
+    assert record['conditions']['tls1_0'] == [{'kx': ['rsa']}]
+    assert record['plan']['change'] and record['plan']['files'][0]['changes']
+    real = [c for c in matrix['cells'] if (c['client'], c['setting'], c['policy']) == ('fetchmail', 'none', 'after')]
+    assert dict((c['server'], c['protocol']) for c in real) == {'modern': 'tls1_3', 'legacy_ecdhe': None, 'legacy_rsa': 'tls1_0'}

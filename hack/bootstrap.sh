@@ -38,6 +38,16 @@ if [ "${MAILTLS_SKIP_APT:-0}" != 1 ] && command -v apt-get >/dev/null; then
   fi
 fi
 
+# Exim conflicts with Postfix (both are a mail-transport-agent): the tests run
+# Debian's Exim unpacked under build/exim from a private configuration
+# (tests/harness/exim.py), never installed.
+if [ "${MAILTLS_SKIP_APT:-0}" != 1 ] && command -v apt-get >/dev/null && [ ! -x "$here/build/exim/root/usr/sbin/exim4" ]; then
+  echo "bootstrap: unpacking Debian's Exim into build/exim"
+  mkdir -p "$here/build/exim/debs"
+  (cd "$here/build/exim/debs" && apt-get download -qq exim4-daemon-light exim4-base exim4-config)
+  for deb in "$here"/build/exim/debs/*.deb; do dpkg-deb -x "$deb" "$here/build/exim/root"; done
+fi
+
 if ! "$python" -m venv --help >/dev/null 2>&1; then
   apt-get install -y -qq python3-venv >/dev/null
 fi

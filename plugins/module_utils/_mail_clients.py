@@ -677,6 +677,16 @@ def plan_file(path, fmt, options, context, max_file_bytes=DEFAULT_MAX_FILE_BYTES
     if item['status'] == 'changed' and write_path is None:
         item['status'] = 'link_refused'
         item['msg'] = why_not
+    desc = cl.descriptor_for(fmt)
+    if item['status'] == 'changed' and getattr(desc, 'validate', None) is not None:
+        # the program's own check on the candidate (postfix check, exim -bV) before the change counts
+        ok, message = desc.validate(write_path or path, new_text, opts)
+        item['validation'] = message
+        if not ok:
+            item['status'] = 'invalid'
+            item['msg'] = 'the candidate was rejected (%s); left untouched' % message
+    if item['status'] == 'changed' and getattr(desc, 'restart', None):
+        item['restart_needed'] = list(desc.restart)
     if fmt == 'thunderbird_prefs':
         folder = os.path.dirname(path)
         if os.path.lexists(os.path.join(folder, 'lock')) or os.path.lexists(os.path.join(folder, '.parentlock')):

@@ -48,7 +48,7 @@ options:
       - Which clients to change. All when omitted.
     type: list
     elements: str
-    choices: [fetchmail, mutt, neomutt, mbsync, offlineimap, getmail, msmtp, imapfilter, curl, thunderbird]
+    choices: [fetchmail, mutt, neomutt, mbsync, offlineimap, getmail, msmtp, imapfilter, curl, thunderbird, postfix, exim]
   users:
     description:
       - Only the files of these local users. All users (and the system-wide files) when omitted.
@@ -165,7 +165,7 @@ files:
       sample: /home/alice/.fetchmailrc
     format:
       description: The recognised format (fetchmail, mutt, neomutt, mbsync, offlineimap, getmail, msmtp, imapfilter, curl,
-        thunderbird_prefs, thunderbird_user, thunderbird_policies) or null.
+        thunderbird_prefs, thunderbird_user, thunderbird_policies, postfix_main, postfix_master) or null.
       type: str
       sample: fetchmail
     client:
@@ -180,7 +180,8 @@ files:
       description: >-
         changed, unchanged, restored, unknown_format, unparsable, unreadable, missing, not_editable,
         special (a FIFO, device or socket), too_large, link_refused (a symbolic link whose target may not be edited),
-        changed_on_disk (the file changed between read and write and was not overwritten) or error.
+        changed_on_disk (the file changed between read and write and was not overwritten), invalid (the program's own
+        check, for example C(postfix check), rejected the candidate, so nothing was written) or error.
       type: str
       sample: changed
     changes:
@@ -204,6 +205,17 @@ files:
       description: A caveat, for example a Thunderbird profile that seems in use.
       type: str
       sample: Thunderbird may be running with this profile; it rewrites prefs.js on exit, so close it first
+    validation:
+      description: What the program's own check said about the candidate (MTAs, for example C(postfix -c COPY check)).
+      type: str
+      sample: postfix -c (copy) check passed
+    restart_needed:
+      description: >-
+        Commands the running service needs before it uses the change (for example C(postfix reload)).
+        The module never runs them.
+      type: list
+      elements: str
+      sample: [postfix reload]
   sample:
     - path: /home/alice/.fetchmailrc
       format: fetchmail
@@ -296,6 +308,11 @@ def _present(module):
         }
         if plan.get('write_path') and plan['write_path'] != target['path']:
             result['written'] = plan['write_path']
+        for key in ('validation', 'restart_needed'):
+            if plan.get(key):
+                result[key] = plan[key]
+        if plan['status'] == 'invalid':
+            problems.append(target['path'])
         if plan.get('warning'):
             result['warning'] = plan['warning']
             module.warn('%s: %s' % (target['path'], plan['warning']))

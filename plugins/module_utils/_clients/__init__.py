@@ -16,14 +16,15 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.mailtls.remediation.plugins.module_utils._clients import (  # noqa: F401
-    curl, fetchmail, getmail, imapfilter, mbsync, msmtp, mutt, neomutt, offlineimap, scripts, thunderbird)
+    curl, exim, fetchmail, getmail, imapfilter, mbsync, msmtp, mutt, neomutt, offlineimap, postfix, relays, scripts, thunderbird)
 from ansible_collections.mailtls.remediation.plugins.module_utils._clients._base import (  # noqa: F401  pylint: disable=unused-import
     LABELS, MASK, MARKER, PROTOS, Descriptor, Edit, Parsed, apply_edits, below, decode, encode, is_exchange_online,
     is_legacy_endpoint, legacy_target, new_entry, rank, redact, server)
 from ansible_collections.mailtls.remediation.plugins.module_utils._clients._decide import needs_change  # noqa: F401
 
-CLIENT_MODULES = (fetchmail, mutt, neomutt, mbsync, offlineimap, getmail, msmtp, imapfilter, curl, thunderbird, scripts)
-DESCRIPTORS = tuple(m.DESCRIPTOR for m in CLIENT_MODULES)
+CLIENT_MODULES = (fetchmail, mutt, neomutt, mbsync, offlineimap, getmail, msmtp, imapfilter, curl, thunderbird, scripts, postfix, exim, relays)
+# a module may carry several small descriptors (relays: ssmtp, nullmailer, dma)
+DESCRIPTORS = tuple(d for m in CLIENT_MODULES for d in getattr(m, 'DESCRIPTORS', (m.DESCRIPTOR,)))
 BY_NAME = dict((d.name, d) for d in DESCRIPTORS)
 BY_FORMAT = dict((fmt, d) for d in DESCRIPTORS for fmt in d.formats)
 # the clients mail_client_tls can change (the ``clients`` option)

@@ -85,6 +85,9 @@ def library_view(entry, library, stack, proto):
     sdec = dict(stack['protocols'][proto], evidence=_stack_pointer(stack, proto))
     if library == 'openssl':
         if bounds == 'own':
+            if entry.get('security_level') is not None:
+                # the program also sets its own security level and cipher list (Postfix: its cipher grades)
+                stack = dict(stack, details=dict(stack.get('details') or {}, security_level=entry['security_level'], cipher_string=None))
             own = _openssl_own(stack, proto)
             if sdec['state'] == 'refused' and own['state'] == 'allowed':
                 reason = '%s sets its own protocol bounds, which override the OpenSSL system policy (%s)' % (entry.get('program', 'the client'), sdec['reason'])

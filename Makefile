@@ -63,7 +63,8 @@ run: collection
 	$(ANSIBLE_ENV) $(VENV)/bin/ansible-playbook -i localhost, -c local \
 	  -e ansible_python_interpreter=$(TARGET_PYTHON) \
 	  mailtls.remediation.inventory -e fleet_report_dir=$(REPORT_DIR)
-	@echo "report: $(REPORT_DIR)"; ls -1 $(REPORT_DIR)
+	@echo "report: $(REPORT_DIR)/index.html (the latest run; every kept run is under $(REPORT_DIR)/runs/, latest -> the newest)"
+	@ls -1 $(REPORT_DIR)
 
 sanity: collection
 	@command -v shellcheck >/dev/null || { echo "shellcheck is not installed (make setup installs it); sanity would skip it" >&2; exit 1; }

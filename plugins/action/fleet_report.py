@@ -10,6 +10,7 @@ files into ``dest`` on the controller.  Documentation: plugins/modules/fleet_rep
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import json
 import os
 
 from ansible.errors import AnsibleActionFail
@@ -31,7 +32,11 @@ ARGUMENT_SPEC = dict(
     )),
     run=dict(type='dict', default={}),
     max_evidence=dict(type='int', default=5),
+    keep_runs=dict(type='int', default=10),
+    pretty_json=dict(type='bool', default=False),
+    pdf_timeout=dict(type='int', default=300),
 )
+MAX_GATED = 1000
 
 
 class ActionModule(ActionBase):
@@ -41,7 +46,8 @@ class ActionModule(ActionBase):
     _supports_check_mode = True
     _supports_async = False
 
-    def _host_vars(self, hostvars, name):
+    @staticmethod
+    def _host_vars(hostvars, name):
         """Only the variables the report needs, as plain data (never the whole hostvars)."""
         if name not in hostvars:
             return {}
@@ -65,11 +71,19 @@ class ActionModule(ActionBase):
             # relative to where ansible-playbook (or ansible-runner) was started, not the playbook directory
             dest = os.path.join(os.getcwd(), dest)
         dest = os.path.normpath(dest)
+        if args['keep_runs'] < 0:
+            raise AnsibleActionFail('keep_runs must be 0 (no history: files straight into dest) or a number of runs to keep, not %d' % args['keep_runs'])
 
         hostvars = task_vars.get('hostvars') or {}
-        per_host = dict((str(name), self._host_vars(hostvars, str(name))) for name in args['hosts'])
+        started = task_vars.get('fleet_report_run_started')
+        if not started:
+            # record_scope keeps it on localhost; a report task of a play over the fleet (remediate) sees it there
+            try:
+                started = hostvars['localhost'].get('fleet_report_run_started') if 'localhost' in hostvars else None
+            except Exception:  # pylint: disable=broad-except
+                started = None
         run = {
-            'started_at': task_vars.get('fleet_report_run_started'),
+            'started_at': model.plain(started) if started else None,
             'play': task_vars.get('ansible_play_name'),
             'limit': task_vars.get('ansible_limit'),
             'check_mode': bool(task_vars.get('ansible_check_mode')),
@@ -77,37 +91,63 @@ class ActionModule(ActionBase):
         }
         run.update(args['run'])
         run = dict((k, v) for k, v in run.items() if v not in (None, ''))
-        try:
-            fleet = model.build_fleet(args['hosts'], per_host, run=run, views=args['views'], title=args['title'])
-        except ValueError as exc:
-            raise AnsibleActionFail(to_text(exc)) from exc
+        wanted = set(args['fail_on'])
+        gated = []
 
-        totals = fleet['report']['totals']
+        def get_vars(name):
+            return self._host_vars(hostvars, name)
+
+        if self._task.check_mode:
+            # nothing is written: count the hosts with the same rules the writer uses
+            acc = model.Totals()
+            stamp = model.utc_now()
+            for name in model.unique_names(args['hosts']):
+                doc = model.host_entry(name, get_vars(name), stamp)
+                acc.add(doc)
+                if wanted and model.matches(doc, wanted):
+                    gated.append(name)
+            totals = acc.result()
+            result.update(dest=dest, changed=True, files=[os.path.join(dest, writer.stream.FILES[f]) for f in args['formats']],
+                          msg='check mode: the report would be written to %s' % dest, summary=[])
+        else:
+            try:
+                written = writer.write_report(dest, args['hosts'], get_vars, args['formats'], title=args['title'], run=run,
+                                              views=args['views'], max_evidence=args['max_evidence'], keep_runs=args['keep_runs'],
+                                              pretty_json=args['pretty_json'], pdf_timeout=args['pdf_timeout'])
+            except (OSError, ValueError) as exc:
+                raise AnsibleActionFail('could not write the fleet report to %s: %s' % (dest, to_text(exc))) from exc
+            report = written['report']
+            totals = report['totals']
+            if wanted:
+                gated = [name for name, out, status in _outcomes(written) if out in wanted or status in wanted]
+            result.update(dest=dest, dir=written['dir'], files=written['files'], changed=True,
+                          msg='fleet report for %d host(s) written to %s' % (totals['hosts'], written['dir']),
+                          summary=writer.console_summary(written, dest))
+            if written.get('run_id'):
+                result.update(run_id=written['run_id'], latest=os.path.join(dest, 'latest'), history=len(written['history']),
+                              removed_runs=written['removed_runs'])
+            if report.get('comparison'):
+                result['comparison'] = dict(report['comparison']['counts'], removed=report['comparison']['removed'],
+                                            previous=report['comparison']['previous'])
+            if written['plan']['hosts']:
+                result['change_plan'] = os.path.join(written['dir'], writer.stream.PLAN_FILE)
         result.update(
-            dest=dest,
             hosts=totals['hosts'],
             totals=dict(totals['by_outcome']),
             run_states=dict(totals['by_run']),
-            changed=False,
+            remediation=dict(totals['remediation']),
         )
-        if self._task.check_mode:
-            result['msg'] = 'check mode: the report would be written to %s' % dest
-            result['changed'] = True
-            result['files'] = [os.path.join(dest, writer.FORMATS[f][0]) for f in args['formats']]
-        else:
-            try:
-                os.makedirs(dest, exist_ok=True)
-                written = writer.write_report(dest, fleet, args['formats'], max_evidence=args['max_evidence'])
-            except (OSError, ValueError) as exc:
-                raise AnsibleActionFail('could not write the fleet report to %s: %s' % (dest, to_text(exc))) from exc
-            result['files'] = sorted(written.values())
-            result['changed'] = True
-            result['msg'] = 'fleet report for %d host(s) written to %s' % (totals['hosts'], dest)
-
-        gate = model.fail_matches(fleet, args['fail_on'])
-        if gate:
+        if gated:
             result['failed'] = True
-            result['gated_hosts'] = gate[:1000]
+            result['gated_hosts'] = gated[:MAX_GATED]
             result['msg'] = '%s; %d host(s) match fail_on (%s): %s%s' % (
-                result['msg'], len(gate), ', '.join(args['fail_on']), ', '.join(gate[:20]), ' ...' if len(gate) > 20 else '')
+                result['msg'], len(gated), ', '.join(args['fail_on']), ', '.join(gated[:20]), ' ...' if len(gated) > 20 else '')
         return result
+
+
+def _outcomes(written):
+    """(host, outcome, run status) of every host of the run just written, read back from its outcomes file."""
+    with open(os.path.join(written['dir'], writer.stream.OUTCOMES_FILE), encoding='utf-8') as handle:
+        data = json.load(handle)
+    for name, value in data['hosts'].items():
+        yield name, value[0], value[2] if len(value) > 2 else None

@@ -13,7 +13,6 @@ no format can silently drop it.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import copy
 import datetime
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -76,14 +75,27 @@ def utc_now():
     return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).strftime('%Y-%m-%dT%H:%M:%SZ')
 
 
+_SCALARS = (int, float, bool, type(None))
+
+
 def plain(value):
-    """Deep copy into plain dict/list/str/int/float/bool/None (Ansible wraps its own types)."""
+    """Deep copy into plain dict/list/str/int/float/bool/None (Ansible wraps its own types).
+
+    Exact built-in types take a fast path: the action plugin converts every host's posture with this.
+    """
+    kind = type(value)
+    if kind is str or kind in _SCALARS:
+        return value
+    if kind is dict:
+        return dict((str(k), plain(v)) for k, v in value.items())
+    if kind is list:
+        return [plain(v) for v in value]
     if isinstance(value, Mapping):
         return dict((str(k), plain(v)) for k, v in value.items())
     if isinstance(value, (list, tuple, set, frozenset)):
         return [plain(v) for v in value]
     if isinstance(value, bool) or value is None:
-        return value
+        return bool(value) if value is not None else None
     if isinstance(value, int):
         return int(value)
     if isinstance(value, float):
@@ -165,7 +177,12 @@ def normalise_exo(scan):
 
 
 def host_entry(name, host_vars, generated_at):
-    """One host of the fleet: a schema-valid posture plus the run facts around it."""
+    """One host of the fleet: a schema-valid posture plus the run facts around it.
+
+    The posture given is never modified and never deep-copied: the entry is a
+    shallow copy whose ``host`` and ``run`` members are new (the report streams
+    one host at a time, so copying every posture would double its cost).
+    """
     host_vars = host_vars or {}
     doc = host_vars.get(POSTURE_VAR)
     has_posture = _looks_like_posture(doc)
@@ -180,7 +197,7 @@ def host_entry(name, host_vars, generated_at):
     if isinstance(status, Mapping) and status.get('at'):
         run['at'] = str(status['at'])
     if state in ('reported', 'cached'):
-        doc = copy.deepcopy(plain(doc))
+        doc = dict(doc)
     else:
         if has_posture:
             run['last_known'] = {'gathered_at': doc.get('gathered_at'), 'verdict': (doc.get('verdict') or {}).get('status')}
@@ -188,17 +205,18 @@ def host_entry(name, host_vars, generated_at):
         else:
             os_family = _guess_os(host_vars)
         doc = placeholder_posture(name, state, message, os_family=os_family, gathered_at=generated_at)
-    host = doc.setdefault('host', {})
+    host = dict(doc.get('host') or {})
     if host.get('name') and host['name'] != name:
         # the report is keyed by the inventory name; keep what the host calls itself
         host['reported_name'] = host['name']
     host['name'] = name
+    doc['host'] = host
     remediation = host_vars.get(REMEDIATION_VAR)
     if isinstance(remediation, Mapping):
-        run['remediation'] = plain(remediation)
+        run['remediation'] = remediation
     exo = host_vars.get(EXO_VAR)
     if isinstance(exo, Mapping) and 'scripts' not in doc:
-        doc['scripts'] = plain(exo)
+        doc['scripts'] = exo
     doc['run'] = run
     return doc
 
@@ -208,13 +226,17 @@ def outcome(doc):
     if state in ('unreachable', 'failed', 'not_reported'):
         return state
     rem = doc.get('run', {}).get('remediation') or {}
-    if rem.get('status') in ('failed', 'rolled_back'):
+    if rem.get('status') in REMEDIATION_FAILED:
         return 'failed'
     return (doc.get('verdict') or {}).get('status', 'unknown')
 
 
+def finding_key(f):
+    return (EFFECT_ORDER.get(f.get('effect'), 9), SEVERITY_ORDER.get(f.get('severity'), 9), f.get('id', ''))
+
+
 def _sorted_findings(doc):
-    return sorted(doc.get('findings') or [], key=lambda f: (EFFECT_ORDER.get(f.get('effect'), 9), SEVERITY_ORDER.get(f.get('severity'), 9), f.get('id', '')))
+    return sorted(doc.get('findings') or [], key=finding_key)
 
 
 def failing_findings(doc):
@@ -223,24 +245,35 @@ def failing_findings(doc):
 
 def what_fails(doc):
     """Short text: what is wrong on this host (gating findings first, else the run message)."""
-    fails = failing_findings(doc)
-    if fails:
-        # The detail carries the conditions ("only with RSA key exchange..."), which is the why.
-        return ['%s (%s)' % (f['title'], f['detail']) if f.get('detail') else f['title'] for f in fails]
-    state = outcome(doc)
-    if state in ('unreachable', 'failed', 'not_reported', 'unknown'):
-        return [f['title'] for f in _sorted_findings(doc) if f.get('effect') == 'unknown'][:3]
-    return []
+    return fails_and_fixes(doc)[0]
 
 
 def what_to_do(doc):
-    out = []
-    source = failing_findings(doc) or [f for f in _sorted_findings(doc) if f.get('effect') == 'unknown']
+    return fails_and_fixes(doc)[1]
+
+
+def fails_and_fixes(doc, out=None):
+    """(what fails, what to do) of one host, from one sort of its findings."""
+    ordered = _sorted_findings(doc)
+    fails = [f for f in ordered if f.get('effect') in GATING]
+    unknown = None
+    if fails:
+        # The detail carries the conditions ("only with RSA key exchange..."), which is the why.
+        texts = ['%s (%s)' % (f['title'], f['detail']) if f.get('detail') else f['title'] for f in fails]
+    else:
+        texts = []
+        if (out or outcome(doc)) in ('unreachable', 'failed', 'not_reported', 'unknown'):
+            unknown = [f for f in ordered if f.get('effect') == 'unknown']
+            texts = [f['title'] for f in unknown][:3]
+    fixes = []
+    source = fails
+    if not source:
+        source = unknown if unknown is not None else [f for f in ordered if f.get('effect') == 'unknown']
     for finding in source:
         fix = finding.get('remediation')
-        if fix and fix not in out:
-            out.append(fix)
-    return out
+        if fix and fix not in fixes:
+            fixes.append(fix)
+    return texts, fixes
 
 
 def os_label(doc):
@@ -253,8 +286,247 @@ def allowed_protocols(stack):
     return [p for p in posture.PROTOCOLS if (stack.get('protocols') or {}).get(p, {}).get('state') == 'allowed']
 
 
+def has_data(doc):
+    """True when the host's posture comes from a run (this one or the fact cache), not a placeholder."""
+    return doc['run']['status'] in ('reported', 'cached')
+
+
+# How a host moved since the previous kept run, compared on the posture verdict.
+CHANGES = ('newly_failing', 'regressed', 'fixed', 'improved', 'unchanged', 'new', 'no_data')
+CHANGE_LABELS = OrderedDict((
+    ('newly_failing', 'Newly failing'),
+    ('regressed', 'Regressed'),
+    ('fixed', 'Fixed'),
+    ('improved', 'Improved'),
+    ('unchanged', 'Unchanged'),
+    ('new', 'New in scope'),
+    ('no_data', 'Not comparable'),
+))
+_VERDICT_RANK = {'compliant': 0, 'unknown': 1, 'at_risk': 2, 'will_fail': 3}
+
+
+def compare(previous, now):
+    """Change class of a host: ``previous`` / ``now`` are verdicts (None when that run has no posture).
+
+    ``previous`` is the sentinel ``False`` when the host was not in the previous run at all.
+    """
+    if previous is False:
+        return 'new'
+    if previous not in _VERDICT_RANK or now not in _VERDICT_RANK:
+        return 'no_data'
+    if previous == now:
+        return 'unchanged'
+    if now in GATING and previous not in GATING:
+        return 'newly_failing'
+    if previous in GATING and now == 'compliant':
+        return 'fixed'
+    return 'regressed' if _VERDICT_RANK[now] > _VERDICT_RANK[previous] else 'improved'
+
+
+REMEDIATION_STATES = ('changed', 'would_change', 'unchanged', 'blocked', 'rolled_back', 'rollback_failed', 'failed')
+# A host whose remediation ended in one of these is reported as failed, whatever its posture says.
+REMEDIATION_FAILED = ('failed', 'rolled_back', 'rollback_failed')
+
+
+def plan_of(doc):
+    """The change plan of a host (``applied`` after a real run, else ``plan``), or None."""
+    rem = doc['run'].get('remediation') or {}
+    for key in ('applied', 'plan'):
+        value = rem.get(key)
+        if isinstance(value, Mapping):
+            return value
+    return None
+
+
+def blocking_guards(plan):
+    return [g for g in (plan or {}).get('guards') or [] if isinstance(g, Mapping) and g.get('blocking')]
+
+
+def stack_shares(doc):
+    """Per stack kind and protocol, the state on one host: allowed if any stack of that kind allows it,
+    refused if every one refuses it, unknown otherwise.  One pass over the stacks."""
+    kinds = OrderedDict()
+    protocols = posture.PROTOCOLS
+    for stack in doc.get('stacks') or []:
+        if not stack.get('present', True):
+            continue
+        kind = stack.get('kind', 'other')
+        states = kinds.get(kind)
+        if states is None:
+            states = kinds[kind] = {}
+        decided = stack.get('protocols') or {}
+        for proto in protocols:
+            current = states.get(proto)
+            if current == 'allowed':
+                continue
+            state = (decided.get(proto) or {}).get('state')
+            if state == 'allowed':
+                states[proto] = 'allowed'
+            elif state == 'refused':
+                if current is None:
+                    states[proto] = 'refused'
+            else:
+                states[proto] = 'unknown'
+    return kinds
+
+
+def stack_share(doc, kind):
+    return stack_shares(doc).get(kind) or dict((p, 'unknown') for p in posture.PROTOCOLS)
+
+
+class Totals(object):
+    """Fleet totals, accumulated one host at a time (memory independent of the number of hosts)."""
+
+    def __init__(self):
+        self.hosts = 0
+        self.by_outcome = OrderedDict((o, 0) for o in OUTCOMES)
+        self.by_run = OrderedDict((s, 0) for s in RUN_STATES)
+        self.by_os = OrderedDict()
+        self.findings = {}
+        self.stack_protocols = OrderedDict()
+        self.exo_total = 0
+        self.exo_hosts = 0
+        self.remediation = OrderedDict((s, 0) for s in REMEDIATION_STATES)
+        self.guard_hosts = 0
+        self.plan_hosts = 0
+
+    def add(self, doc, out=None):
+        out = out or outcome(doc)
+        self.hosts += 1
+        self.by_outcome[out] += 1
+        os_family = (doc.get('host') or {}).get('os_family', 'other')
+        counts = self.by_os.get(os_family)
+        if counts is None:
+            counts = self.by_os[os_family] = OrderedDict((o, 0) for o in OUTCOMES)
+        counts[out] += 1
+        self.by_run[doc['run']['status']] += 1
+        seen_ids = set()
+        for finding in doc.get('findings') or []:
+            fid = finding.get('id')
+            if fid in seen_ids:
+                continue
+            seen_ids.add(fid)
+            entry = self.findings.get(fid)
+            if entry is None:
+                entry = self.findings[fid] = {'id': fid, 'hosts': 0, 'severity': finding.get('severity'),
+                                              'effect': finding.get('effect'), 'title': finding.get('title'),
+                                              'remediation': finding.get('remediation')}
+            entry['hosts'] += 1
+        for kind, states in stack_shares(doc).items():
+            entry = self.stack_protocols.get(kind)
+            if entry is None:
+                entry = self.stack_protocols[kind] = {
+                    'hosts': 0,
+                    'allowed': OrderedDict((p, 0) for p in posture.PROTOCOLS),
+                    'refused': OrderedDict((p, 0) for p in posture.PROTOCOLS),
+                    'unknown': OrderedDict((p, 0) for p in posture.PROTOCOLS),
+                }
+            entry['hosts'] += 1
+            for proto, state in states.items():
+                entry[state][proto] += 1
+        scripts = doc.get('scripts')
+        if scripts:
+            exo = normalise_exo(scripts)
+            if exo:
+                self.exo_total += len(exo)
+                self.exo_hosts += 1
+        rem = doc['run'].get('remediation')
+        if rem:
+            status = rem.get('status')
+            if status in self.remediation:
+                self.remediation[status] += 1
+        plan = plan_of(doc)
+        if plan is not None:
+            self.plan_hosts += 1
+            if blocking_guards(plan):
+                self.guard_hosts += 1
+
+    def result(self):
+        top = sorted(self.findings.values(), key=lambda f: (-f['hosts'], EFFECT_ORDER.get(f['effect'], 9), f['id']))
+        return {
+            'hosts': self.hosts,
+            'by_outcome': self.by_outcome,
+            'by_run': self.by_run,
+            'by_os': self.by_os,
+            'gating': sum(self.by_outcome[o] for o in GATING),
+            'top_findings': top,
+            'stack_protocols': self.stack_protocols,
+            'exo': {'findings': self.exo_total, 'hosts': self.exo_hosts},
+            'remediation': dict(self.remediation, blocked_by_guards=self.guard_hosts, with_plan=self.plan_hosts),
+        }
+
+
+def totals(docs):
+    acc = Totals()
+    for doc in docs:
+        acc.add(doc)
+    return acc.result()
+
+
+class Views(object):
+    """Named JMESPath views, evaluated one host at a time.
+
+    Each expression is applied to a list holding one host document, and the
+    per-host results are combined: lists are concatenated (so filters and
+    projections such as ``[?verdict.status=='at_risk'].host.name`` select from
+    the whole fleet), numbers are added (so ``length([?...])`` counts hosts),
+    anything else is collected in a list.  ``None`` and empty lists add nothing.
+    """
+
+    def __init__(self, views):
+        self.views = []
+        if not views:
+            return
+        import jmespath  # controller-side requirement, only needed when views are asked for
+        for view in views:
+            name = str(view.get('name') or '').strip()
+            query = str(view.get('query') or '').strip()
+            if not name or not query:
+                raise ValueError('every report view needs a name and a query: %r' % (view,))
+            try:
+                expr = jmespath.compile(query)
+            except jmespath.exceptions.JMESPathError as exc:
+                raise ValueError('report view %s: invalid JMESPath expression %r: %s' % (name, query, exc)) from exc
+            self.views.append({'name': name, 'query': query, 'description': str(view.get('description') or ''),
+                               'expr': expr, 'count': 0, 'hosts': [], 'number': None})
+
+    def __bool__(self):
+        return bool(self.views)
+
+    __nonzero__ = __bool__
+
+    def add(self, doc, index):
+        """Evaluate every view on one host; yields (view, items) for the items it contributes."""
+        for view in self.views:
+            try:
+                value = view['expr'].search([doc])
+            except Exception as exc:  # jmespath raises its own errors on type mismatches
+                raise ValueError('report view %s failed on host %s: %s' % (view['name'], doc['host']['name'], exc)) from exc
+            if value is None or value == []:
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float, list)):
+                items = [value]
+            elif isinstance(value, list):
+                items = value
+            else:
+                view['number'] = (view['number'] or 0) + value
+                continue
+            view['count'] += len(items)
+            if view_hosts(items):
+                view['hosts'].append(index)
+            yield view, items
+
+    def result(self):
+        out = []
+        for view in self.views:
+            entry = {'name': view['name'], 'query': view['query'], 'description': view['description'],
+                     'count': view['number'] if view['number'] is not None and not view['count'] else view['count']}
+            out.append(entry)
+        return out
+
+
 def build_fleet(hosts, hostvars, run=None, views=None, title='Mail TLS posture', generated_at=None):
-    """Turn the scope and per-host variables into the report model.
+    """The whole report model in memory (for tests and small fleets; the writer streams instead).
 
     ``hosts``: host names in scope (order kept, duplicates removed).
     ``hostvars``: mapping host name -> mapping with (some of) ``HOST_VARS``.
@@ -262,15 +534,21 @@ def build_fleet(hosts, hostvars, run=None, views=None, title='Mail TLS posture',
     ``views``: list of ``{'name', 'query', 'description'}`` JMESPath views.
     """
     generated_at = generated_at or utc_now()
-    seen = set()
+    views = Views(views or [])
     docs = []
-    for name in hosts:
-        name = str(name)
-        if name in seen:
-            continue
-        seen.add(name)
-        docs.append(host_entry(name, hostvars.get(name) if hasattr(hostvars, 'get') else None, generated_at))
-    fleet = {
+    acc = Totals()
+    results = dict((v['name'], []) for v in views.views)
+    for name in unique_names(hosts):
+        doc = host_entry(name, hostvars.get(name) if hasattr(hostvars, 'get') else None, generated_at)
+        acc.add(doc)
+        for view, items in views.add(doc, len(docs)):
+            results[view['name']].extend(items)
+        docs.append(doc)
+    view_list = views.result()
+    for entry, view in zip(view_list, views.views):
+        entry['result'] = view['number'] if view['number'] is not None and not view['count'] else results[entry['name']]
+        entry['hosts'] = view_hosts(results[entry['name']])
+    return {
         'report_format': REPORT_FORMAT,
         'report': {
             'title': title,
@@ -278,95 +556,20 @@ def build_fleet(hosts, hostvars, run=None, views=None, title='Mail TLS posture',
             'collector': {'name': posture.COLLECTOR, 'version': posture.COLLECTOR_VERSION},
             'run': plain(run or {}),
             'scope': {'hosts': len(docs)},
+            'totals': acc.result(),
+            'views': view_list,
         },
         'hosts': docs,
     }
-    fleet['report']['totals'] = totals(docs)
-    fleet['report']['views'] = evaluate_views(docs, views or [])
-    return fleet
 
 
-def totals(docs):
-    by_outcome = OrderedDict((o, 0) for o in OUTCOMES)
-    by_os = OrderedDict()
-    by_run = OrderedDict((s, 0) for s in RUN_STATES)
-    findings = {}
-    stack_protocols = OrderedDict()
-    exo_total = 0
-    exo_hosts = 0
-    for doc in docs:
-        out = outcome(doc)
-        by_outcome[out] += 1
-        os_family = (doc.get('host') or {}).get('os_family', 'other')
-        by_os.setdefault(os_family, OrderedDict((o, 0) for o in OUTCOMES))[out] += 1
-        by_run[doc['run']['status']] += 1
-        seen_ids = set()
-        for finding in doc.get('findings') or []:
-            fid = finding.get('id')
-            if fid in seen_ids:
-                continue
-            seen_ids.add(fid)
-            entry = findings.setdefault(fid, {'id': fid, 'hosts': 0, 'severity': finding.get('severity'),
-                                              'effect': finding.get('effect'), 'title': finding.get('title'),
-                                              'remediation': finding.get('remediation')})
-            entry['hosts'] += 1
-        kinds_seen = set()
-        for stack in doc.get('stacks') or []:
-            if not stack.get('present', True):
-                continue
-            kind = stack.get('kind', 'other')
-            entry = stack_protocols.setdefault(kind, {'hosts': 0, 'allowed': OrderedDict((p, 0) for p in posture.PROTOCOLS)})
-            if kind not in kinds_seen:
-                entry['hosts'] += 1
-                kinds_seen.add(kind)
-                # a host counts once per kind: a protocol is allowed if any stack of that kind allows it
-                allowed = set()
-                for other in doc.get('stacks') or []:
-                    if other.get('kind') == kind and other.get('present', True):
-                        allowed.update(allowed_protocols(other))
-                for proto in allowed:
-                    entry['allowed'][proto] += 1
-        exo = normalise_exo(doc.get('scripts'))
-        if exo:
-            exo_total += len(exo)
-            exo_hosts += 1
-    top = sorted(findings.values(), key=lambda f: (-f['hosts'], EFFECT_ORDER.get(f['effect'], 9), f['id']))
-    return {
-        'hosts': len(docs),
-        'by_outcome': by_outcome,
-        'by_run': by_run,
-        'by_os': by_os,
-        'gating': sum(by_outcome[o] for o in GATING),
-        'top_findings': top,
-        'stack_protocols': stack_protocols,
-        'exo': {'findings': exo_total, 'hosts': exo_hosts},
-    }
-
-
-def evaluate_views(docs, views):
-    """Evaluate named JMESPath views over the list of host documents."""
-    out = []
-    if not views:
-        return out
-    import jmespath  # controller-side requirement, only needed when views are asked for
-    for view in views:
-        name = str(view.get('name') or '').strip()
-        query = str(view.get('query') or '').strip()
-        if not name or not query:
-            raise ValueError('every report view needs a name and a query: %r' % (view,))
-        try:
-            result = jmespath.search(query, docs)
-        except jmespath.exceptions.JMESPathError as exc:
-            raise ValueError('report view %s: invalid JMESPath expression %r: %s' % (name, query, exc)) from exc
-        out.append({
-            'name': name,
-            'query': query,
-            'description': str(view.get('description') or ''),
-            'count': len(result) if isinstance(result, (list, dict)) else (0 if result is None else 1),
-            'hosts': view_hosts(result),
-            'result': result,
-        })
-    return out
+def unique_names(hosts):
+    seen = set()
+    for name in hosts:
+        name = str(name)
+        if name not in seen:
+            seen.add(name)
+            yield name
 
 
 def view_hosts(result):
@@ -389,8 +592,8 @@ def view_hosts(result):
 def fail_matches(fleet, fail_on):
     """Hosts whose outcome or run state is listed in ``fail_on``."""
     wanted = set(fail_on or [])
-    hits = []
-    for doc in fleet['hosts']:
-        if outcome(doc) in wanted or doc['run']['status'] in wanted:
-            hits.append(doc['host']['name'])
-    return hits
+    return [doc['host']['name'] for doc in fleet['hosts'] if matches(doc, wanted)]
+
+
+def matches(doc, wanted):
+    return outcome(doc) in wanted or doc['run']['status'] in wanted

@@ -74,3 +74,14 @@ def make_fleet(counts, windows_every=4, prefix='host'):
                 hv['tls_inventory_status'] = {'status': 'reported', 'msg': '', 'at': '2026-01-01T00:00:00Z'}
             hostvars[name] = hv
     return hosts, hostvars, expected
+
+
+def kinds_of(counts, prefix='host'):
+    """host name -> the kind make_fleet gives it (same order, same names)."""
+    out = {}
+    seq = 0
+    for kind in sorted(counts):
+        for _n in range(counts[kind]):
+            seq += 1
+            out['%s-%05d' % (prefix, seq)] = kind
+    return out

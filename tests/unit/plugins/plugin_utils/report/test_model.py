@@ -121,3 +121,15 @@ def test_plain_converts_nested_types():
     out = model.plain({'a': (Tagged('x'), 1, 2.5, None, True, b'z')})
     assert out == {'a': ['x', 1, 2.5, None, True, 'z']}
     assert isinstance(out['a'][0], str) and not isinstance(out['a'][0], Tagged)
+
+
+@pytest.mark.parametrize('status, failed', [('rolled_back', True), ('rollback_failed', True), ('failed', True),
+                                            ('blocked', False), ('changed', False), ('would_change', False)])
+def test_remediation_status_and_outcome(status, failed):
+    hv = {'h': {'mailtls_posture': fleet_data.make_posture('h', 'legacy'), 'tls_inventory_status': {'status': 'reported'},
+                'tls_remediation_result': {'status': status, 'plan': None, 'applied': None}}}
+    built = model.build_fleet(['h'], hv)
+    assert model.outcome(built['hosts'][0]) == ('failed' if failed else 'at_risk')
+    assert built['report']['totals']['remediation'][status] == 1
+    # check mode leaves applied empty: no plan, nothing counted as planned
+    assert model.plan_of(built['hosts'][0]) is None

@@ -85,7 +85,10 @@ def _neutral_conf(folder):
     path = os.path.join(folder, "canary-openssl.cnf")
     if not os.path.exists(path):
         with open(path, "w") as handle:
-            handle.write("# empty: the canary must not follow the host policy\n")
+            # No system_default section: the canary must not follow the host policy.
+            # OpenSSL 1.1.1 "req" insists on a distinguished_name section even with -subj.
+            handle.write("# neutral: the canary must not follow the host policy\n"
+                         "[req]\ndistinguished_name = req_dn\n[req_dn]\n")
     return path
 
 

@@ -11,6 +11,8 @@ comes in the same flavours as the Dovecot servers of ``tests/harness/dovecot.py`
     TLS 1.0 only, ECDHE key exchange (``DEFAULT:@SECLEVEL=0``).
 ``legacy_rsa``
     TLS 1.0 only, RSA key exchange (``AES128-SHA:@SECLEVEL=0``).
+``tls12_only``
+    TLS 1.2 and nothing else: a server a TLS 1.3 minimum cannot reach.
 
 Every accepted message is kept in ``messages`` with the TLS version and cipher
 it came over; failed handshakes are kept in ``tls_failures``.  AUTH is only
@@ -29,6 +31,7 @@ FLAVOURS = {
     'modern': (ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.MAXIMUM_SUPPORTED, None),
     'legacy_ecdhe': (ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1, 'DEFAULT:@SECLEVEL=0'),
     'legacy_rsa': (ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1, 'AES128-SHA:@SECLEVEL=0'),
+    'tls12_only': (ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_2, None),
 }
 MAX_LINE = 4096
 MAX_MESSAGE = 1024 * 1024

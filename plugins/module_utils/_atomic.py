@@ -79,6 +79,10 @@ class NotRegularFileError(OSError):
         self.kind = kind
 
 
+# Read-only opens that a FIFO or a terminal swapped in after the type check cannot block.
+READ_FLAGS = os.O_RDONLY | getattr(os, 'O_NONBLOCK', 0) | getattr(os, 'O_NOCTTY', 0) | getattr(os, 'O_CLOEXEC', 0)
+
+
 def open_regular(path):
     """Open ``path`` for reading only if it is (or a symlink resolves to) a regular file.
 
@@ -93,8 +97,7 @@ def open_regular(path):
     kind = file_kind(st.st_mode)
     if kind:
         raise NotRegularFileError(path, kind)
-    flags = os.O_RDONLY | getattr(os, 'O_NONBLOCK', 0) | getattr(os, 'O_NOCTTY', 0) | getattr(os, 'O_CLOEXEC', 0)
-    fd = os.open(path, flags)
+    fd = os.open(path, READ_FLAGS)
     try:
         fst = os.fstat(fd)
         kind = file_kind(fst.st_mode)

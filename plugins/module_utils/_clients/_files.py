@@ -28,7 +28,7 @@ import os
 import stat
 
 from ansible_collections.mailtls.remediation.plugins.module_utils._atomic import (
-    FileChangedError, fsync_dir, sha256_bytes, unlink_quietly, write_temp_like)
+    READ_FLAGS, FileChangedError, file_kind, fsync_dir, sha256_bytes, unlink_quietly, write_temp_like)
 from ansible_collections.mailtls.remediation.plugins.module_utils._clients._base import BACKUP_DIR, backup_name
 
 
@@ -47,14 +47,6 @@ class Read(object):
     @property
     def sha256(self):
         return sha256_bytes(self.data) if self.data is not None else None
-
-
-def _kind(mode):
-    for test, name in ((stat.S_ISFIFO, 'a FIFO'), (stat.S_ISCHR, 'a character device'), (stat.S_ISBLK, 'a block device'),
-                       (stat.S_ISSOCK, 'a socket'), (stat.S_ISDIR, 'a directory')):
-        if test(mode):
-            return name
-    return 'not a regular file'
 
 
 def user_groups(uid):
@@ -106,7 +98,7 @@ def read_client_file(path, max_bytes, as_uid=None):
             return Read(path, 'missing' if exc.errno in (errno.ENOENT, errno.ENOTDIR) else 'unreadable',
                         'symbolic link to %s, which cannot be read: %s' % (target, exc.strerror), target=target, link_st=lst)
         if not stat.S_ISREG(st.st_mode):
-            return Read(path, 'special', 'symbolic link to %s, which is %s; left alone' % (target, _kind(st.st_mode)), st=st,
+            return Read(path, 'special', 'symbolic link to %s, which is %s; left alone' % (target, file_kind(st.st_mode)), st=st,
                         target=target, link_st=lst)
         uid = as_uid if as_uid is not None else None
         if uid is not None and uid != 0 and not can_read(st, uid):
@@ -115,12 +107,12 @@ def read_client_file(path, max_bytes, as_uid=None):
     else:
         st = lst
         if not stat.S_ISREG(st.st_mode):
-            return Read(path, 'special', '%s; left alone' % _kind(st.st_mode), st=st)
+            return Read(path, 'special', '%s; left alone' % file_kind(st.st_mode), st=st)
         if as_uid is not None and as_uid != 0 and not can_read(st, as_uid):
             return Read(path, 'unreadable', 'its user (uid %d) cannot read it; not read' % as_uid, st=st)
     if st.st_size > max_bytes:
         return Read(path, 'too_large', '%d bytes, more than the %d byte limit' % (st.st_size, max_bytes), st=st, target=target, link_st=link_st)
-    flags = os.O_RDONLY | getattr(os, 'O_NONBLOCK', 0) | getattr(os, 'O_NOCTTY', 0)
+    flags = READ_FLAGS
     if link_st is None:
         flags |= getattr(os, 'O_NOFOLLOW', 0)
     try:

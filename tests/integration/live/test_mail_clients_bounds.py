@@ -15,7 +15,6 @@ openssl.cnf, passed through ``OPENSSL_CONF`` to the clients, to the inventory an
 import os
 import pwd
 import re
-import shutil
 import subprocess
 import sys
 
@@ -26,6 +25,7 @@ TESTS = os.path.dirname(os.path.dirname(HERE))
 if TESTS not in sys.path:
     sys.path.insert(0, TESTS)
 
+from harness import require_binary  # noqa: E402  pylint: disable=wrong-import-position
 from harness.ansible import run_module  # noqa: E402  pylint: disable=wrong-import-position
 from ansible_collections.mailtls.remediation.plugins.module_utils import _linux_tls  # noqa: E402
 from ansible_collections.mailtls.remediation.plugins.module_utils import _mail_clients as mc  # noqa: E402
@@ -37,12 +37,6 @@ SERVERS = {'modern': {'protocols': ['tls1_2', 'tls1_3'], 'kx': 'ecdhe'}, 'legacy
            'legacy_rsa': {'protocols': ['tls1_0'], 'kx': 'rsa'}}
 VERSIONS = {'TLSv1': 'tls1_0', 'TLSv1.1': 'tls1_1', 'TLSv1.2': 'tls1_2', 'TLSv1.3': 'tls1_3'}
 TIMEOUT = 60
-
-
-def _need(binary):
-    path = shutil.which(binary)
-    assert path, '%s is not installed (make test installs it from Debian)' % binary
-    return path
 
 
 @pytest.fixture(scope='module')
@@ -101,7 +95,7 @@ def _record(document, client):
 
 
 def _fetchmail(rc, home, conf):
-    code, out = _run([_need('fetchmail'), '-f', str(rc), '-c', '-v', '--nosyslog'], home, conf)
+    code, out = _run([require_binary('fetchmail'), '-f', str(rc), '-c', '-v', '--nosyslog'], home, conf)
     match = re.search(r'using protocol (TLSv1(?:\.[0-3])?),', out)
     ok = code in (0, 1) and 'SSL connection failed' not in out and ('message' in out or 'No mail' in out)
     return ('connected', VERSIONS[match.group(1)]) if ok and match else ('failed', None)
@@ -146,7 +140,7 @@ def test_fetchmail_without_pin_keeps_tls10_after_min_protocol(servers, home, har
 
 
 def _curl(home, conf, server):
-    code, out = _run([_need('curl'), '-sS', '-v', '--cacert', server.ca, '-u', '%s:%s' % (server.user, server.password),
+    code, out = _run([require_binary('curl'), '-sS', '-v', '--cacert', server.ca, '-u', '%s:%s' % (server.user, server.password),
                       '--max-time', '20', 'imaps://localhost:%d/' % server.imaps_port], home, conf)
     match = re.search(r'SSL connection using (TLSv1(?:\.[0-3])?) ', out)
     return ('connected', VERSIONS[match.group(1)]) if code == 0 and match else ('failed', None)

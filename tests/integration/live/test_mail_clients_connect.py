@@ -17,7 +17,6 @@ import json
 import os
 import pwd
 import re
-import shutil
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -29,6 +28,7 @@ TESTS = os.path.dirname(os.path.dirname(HERE))
 if TESTS not in sys.path:
     sys.path.insert(0, TESTS)
 
+from harness import require_binary  # noqa: E402  pylint: disable=wrong-import-position
 from harness import dovecot  # noqa: E402  pylint: disable=wrong-import-position
 from harness.ansible import run_module  # noqa: E402  pylint: disable=wrong-import-position
 from harness.smtp import SmtpServer  # noqa: E402  pylint: disable=wrong-import-position
@@ -40,12 +40,6 @@ FLAVOURS = ('modern', 'legacy_ecdhe', 'legacy_rsa')
 LEGACY = ('legacy_ecdhe', 'legacy_rsa')
 CLIENT_TIMEOUT = 45
 LEGACY_FINDINGS = {'client_pinned_below_tls12', 'client_no_usable_protocol', 'client_allows_legacy'}
-
-
-def _need(binary):
-    path = shutil.which(binary)
-    assert path, '%s is not installed (make test installs it from Debian)' % binary
-    return path
 
 
 def _parallel(function, names):
@@ -131,7 +125,7 @@ def _muttrc(path, home, servers):
 
 def _mutt_rounds(rc, home, servers):
     """Open INBOX of each Dovecot flavour over IMAPS and leave again; ``{flavour: TerminalRun}``."""
-    mutt = _need('mutt')
+    mutt = require_binary('mutt')
     env = dict(os.environ, HOME=str(home), TERM='vt100', LC_ALL='C')
     env.pop('MAIL', None)
 
@@ -235,7 +229,7 @@ def _msmtprc(path, cert, smtp):
 
 def _msmtp_rounds(rc, home, smtp, tag):
     """Submit one message per account; ``{flavour: (rc, output, messages_received)}``."""
-    msmtp = _need('msmtp')
+    msmtp = require_binary('msmtp')
     env = dict(os.environ, HOME=str(home), LC_ALL='C')
     seen = dict((name, len(smtp[name].messages)) for name in FLAVOURS)
 

@@ -23,6 +23,7 @@ TESTS = os.path.dirname(os.path.dirname(HERE))
 if TESTS not in sys.path:
     sys.path.insert(0, TESTS)
 
+from harness import require_binary  # noqa: E402  pylint: disable=wrong-import-position
 from harness.ansible import run_module  # noqa: E402  pylint: disable=wrong-import-position
 from ansible_collections.mailtls.remediation.plugins.module_utils import _mail_clients as mc  # noqa: E402
 from ansible_collections.mailtls.remediation.plugins.module_utils import _posture  # noqa: E402
@@ -30,12 +31,6 @@ from ansible_collections.mailtls.remediation.plugins.module_utils import _postur
 DATA = os.path.join(TESTS, 'unit', 'data', 'mail_clients')
 FLAVOURS = ('modern', 'legacy_ecdhe', 'legacy_rsa')
 CLIENT_TIMEOUT = 60
-
-
-def _need(binary):
-    path = shutil.which(binary)
-    assert path, '%s is not installed (make test installs it from Debian)' % binary
-    return path
 
 
 @pytest.fixture(scope='module')
@@ -103,7 +98,7 @@ def _fetchmailrc(path, server, sslproto):
 
 def _fetchmail(path, home):
     # -c only checks: it logs in and counts messages without fetching them.
-    return _run([_need('fetchmail'), '-f', str(path), '-c', '-v', '--nosyslog'], home)
+    return _run([require_binary('fetchmail'), '-f', str(path), '-c', '-v', '--nosyslog'], home)
 
 
 def _fetchmail_ok(result):
@@ -112,7 +107,7 @@ def _fetchmail_ok(result):
 
 
 def test_fetchmail_pinned_to_tls1_before_and_after(servers, home):
-    _need('fetchmail')
+    require_binary('fetchmail')
     rcs = {}
     for name in FLAVOURS:
         rcs[name] = home / ('.fetchmailrc-%s' % name)
@@ -152,7 +147,7 @@ def test_fetchmail_pinned_to_tls1_before_and_after(servers, home):
 
 
 def test_fetchmail_configdump_reads_the_remediated_file(servers, home):
-    fetchmail = _need('fetchmail')
+    fetchmail = require_binary('fetchmail')
     rc = home / '.fetchmailrc'
     shutil.copy(os.path.join(DATA, 'fetchmailrc'), str(rc))
     os.chmod(str(rc), 0o600)
@@ -187,7 +182,7 @@ def _mbsyncrc(path, home, server, versions):
 
 
 def _mbsync(path, home):
-    return _run([_need('mbsync'), '-c', str(path), '-a'], home)
+    return _run([require_binary('mbsync'), '-c', str(path), '-a'], home)
 
 
 def _delivered(maildir):
@@ -196,7 +191,7 @@ def _delivered(maildir):
 
 
 def test_mbsync_legacy_sslversions_before_and_after(servers, home):
-    _need('mbsync')
+    require_binary('mbsync')
     rcs = {}
     maildirs = {}
     for name in FLAVOURS:
@@ -223,7 +218,7 @@ MUTT_VARS = ('ssl_use_tlsv1', 'ssl_use_tlsv1_1', 'ssl_use_tlsv1_2', 'ssl_use_tls
 
 
 def _mutt_query(path, home):
-    code, out = _run([_need('mutt'), '-n', '-F', str(path), '-Q'] + list(MUTT_VARS), home)
+    code, out = _run([require_binary('mutt'), '-n', '-F', str(path), '-Q'] + list(MUTT_VARS), home)
     assert code == 0, out
     values = {}
     for line in out.splitlines():
@@ -256,7 +251,7 @@ def test_mutt_accepts_the_remediated_muttrc(servers, home):
 # --- msmtp -------------------------------------------------------------------------
 
 def test_msmtp_reads_the_remediated_priorities(home):
-    msmtp = _need('msmtp')
+    msmtp = require_binary('msmtp')
     rc = home / '.msmtprc'
     with open(os.path.join(DATA, 'msmtprc')) as handle:
         # --pretend runs passwordeval: give it a command that exists here
@@ -296,7 +291,7 @@ def test_thunderbird_profile_remediated_other_preferences_identical(home):
 # --- inventory before/after, as the real clients behaved ---------------------------------
 
 def test_inventory_matches_what_the_real_clients_did(servers, home):
-    _need('fetchmail')
+    require_binary('fetchmail')
     facts = run_module('tls_facts', {'gather': ['openssl', 'gnutls']})
     assert not facts.failed, facts.output
     base = facts['ansible_facts']['mailtls_posture']

@@ -1,4 +1,3 @@
-import pytest
 # -*- coding: utf-8 -*-
 """The execution environment definition builds a context, and the inventory playbook runs under ansible-runner (as AWX runs jobs)."""
 from __future__ import absolute_import, division, print_function

@@ -156,8 +156,18 @@ def _apply_selinux_context(path, context):
         pass
 
 
+_STAMP_COUNTER = [0]
+
+
+def unique_stamp():
+    """A name part unique per change, not per second: UTC time with nanoseconds, the process id and a counter."""
+    _STAMP_COUNTER[0] += 1
+    return '%s.%09d.%d.%d' % (time.strftime('%Y%m%dT%H%M%S', time.gmtime()), time.time_ns() % 1000000000, os.getpid(),
+                              _STAMP_COUNTER[0])
+
+
 def backup_path_for(path, backup_dir=None, stamp=None):
-    stamp = stamp or time.strftime('%Y%m%dT%H%M%S', time.gmtime())
+    stamp = stamp or unique_stamp()
     name = '%s.%s%s' % (os.path.basename(path), stamp, BACKUP_SUFFIX)
     return os.path.join(backup_dir or os.path.dirname(path), name)
 
@@ -249,10 +259,25 @@ def fsync_dir(directory):
         os.close(fd)
 
 
-def atomic_replace(path, new_data, expected_sha256, backup=True, backup_dir=None, mode_if_new=0o644):
+def _make_parents(path, created_dirs):
+    """Create the missing parent directories of ``path``; append each one made to ``created_dirs`` (outermost first)."""
+    missing = []
+    parent = os.path.dirname(path)
+    while parent and not os.path.isdir(parent):
+        missing.append(parent)
+        parent = os.path.dirname(parent)
+    for folder in reversed(missing):
+        os.mkdir(folder, 0o755)
+        if created_dirs is not None:
+            created_dirs.append(folder)
+
+
+def atomic_replace(path, new_data, expected_sha256, backup=True, backup_dir=None, mode_if_new=0o644, created_dirs=None):
     """Replace ``path`` with ``new_data`` if it still hashes to ``expected_sha256``.
 
-    ``expected_sha256`` is None for a file that did not exist when planned.
+    ``expected_sha256`` is None for a file that did not exist when planned; the
+    directories made for it are appended to ``created_dirs`` when a list is
+    given, so a rollback can remove them again.
     Returns the backup path (or None).  Raises FileChangedError when the file
     moved under us; OSError for I/O failures (nothing is half-written).
     """
@@ -261,9 +286,7 @@ def atomic_replace(path, new_data, expected_sha256, backup=True, backup_dir=None
         if current.exists:
             raise FileChangedError('%s appeared after it was read' % path)
         like, context = None, None
-        parent = os.path.dirname(path)
-        if parent and not os.path.isdir(parent):
-            os.makedirs(parent, 0o755)
+        _make_parents(path, created_dirs)
     else:
         if current.data is None or current.sha256 != expected_sha256:
             raise FileChangedError('%s changed since it was read (expected sha256 %s, found %s); not overwritten'
@@ -297,21 +320,29 @@ def _restorecon(path):
             return
 
 
-def remove_created(path, expected_sha256):
+def remove_created(path, expected_sha256, created_dirs=()):
     """Undo the creation of a file: remove it if it is still exactly what was written.
 
-    Returns True if removed, False if it was already gone; raises
-    FileChangedError if someone changed it since.
+    The directories the change made for it (``created_dirs``, outermost first)
+    go too, innermost first, while they are empty.  Returns True if the file
+    was removed, False if it was already gone; raises FileChangedError if
+    someone changed it since.
     """
     current = read_file(path)
-    if not current.exists:
-        return False
-    if current.sha256 != expected_sha256:
-        raise FileChangedError('%s was created by the change but has been modified since (sha256 %s); not removed'
-                               % (path, current.sha256 or current.status))
-    os.unlink(path)
-    fsync_dir(os.path.dirname(path))
-    return True
+    removed = False
+    if current.exists:
+        if current.sha256 != expected_sha256:
+            raise FileChangedError('%s was created by the change but has been modified since (sha256 %s); not removed'
+                                   % (path, current.sha256 or current.status))
+        os.unlink(path)
+        fsync_dir(os.path.dirname(path))
+        removed = True
+    for folder in reversed(list(created_dirs or ())):
+        try:
+            os.rmdir(folder)
+        except OSError:
+            break  # not empty (someone else's files) or already gone: leave it and everything above it
+    return removed
 
 
 def restore_backup(path, backup_file):
@@ -389,17 +420,29 @@ def check_state_dir(state_dir, manifest_name, create=True):
     return None
 
 
+def mark_run_rolled_back(manifest_path, run_id, when):
+    """Note in the record that the entries of ``run_id`` were undone, so the next rollback goes one run further back."""
+    entries = read_manifest(manifest_path) or []
+    for entry in entries:
+        if entry.get('run') == run_id:
+            entry['rolled_back'] = when
+    _write_entries(manifest_path, entries)
+
+
 def write_manifest(manifest_path, entries):
     """Record what a run changed so the rollback playbook can undo exactly that.
 
     Appends to an existing record; raises ManifestError (an IOError) rather
     than overwrite a record it cannot parse.
     """
+    _write_entries(manifest_path, (read_manifest(manifest_path) or []) + list(entries))
+
+
+def _write_entries(manifest_path, entries):
     directory = os.path.dirname(manifest_path)
     if directory and not os.path.isdir(directory):
         os.makedirs(directory, 0o700)
-    old = read_manifest(manifest_path) or []
-    data = json.dumps({'version': 1, 'entries': old + list(entries)}, indent=2, sort_keys=True).encode('utf-8')
+    data = json.dumps({'version': 1, 'entries': entries}, indent=2, sort_keys=True).encode('utf-8')
     tmp = write_temp_like(manifest_path, data, None, None)
     os.chmod(tmp, 0o600)
     os.rename(tmp, manifest_path)

@@ -282,6 +282,7 @@ plan:
 '''
 
 import os
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.mailtls.remediation.plugins.module_utils import _linux_system_tls as policy
@@ -290,11 +291,14 @@ from ansible_collections.mailtls.remediation.plugins.module_utils._atomic import
     ManifestError,
     atomic_replace,
     check_state_dir,
+    mark_run_rolled_back,
     read_file,
     read_manifest,
     remove_created,
     sha256_bytes,
     restore_backup,
+    unique_stamp,
+    unlink_quietly,
     write_manifest,
 )
 from ansible_collections.mailtls.remediation.plugins.module_utils._openssl_conf import encode_lossless
@@ -307,33 +311,43 @@ def _manifest_path(params):
 
 
 def _last_run_from_manifest(params):
-    """(restores, removals) of the last recorded run; None without a record; ManifestError when it is unusable."""
+    """(run id, restores, removals) of the newest run not yet rolled back.
+
+    None without a record; (None, [], []) when every recorded run was undone
+    already; ManifestError when the record is unusable.
+    """
     path = _manifest_path(params)
     entries = read_manifest(path)
     if entries is None:
         return None
-    last_run = entries[-1].get('run') if entries else None
-    entries = [e for e in entries if e.get('run') == last_run]
+    pending = [e for e in entries if not e.get('rolled_back')]
+    last_run = pending[-1].get('run') if pending else None
+    entries = [e for e in pending if e.get('run') == last_run]
     try:
-        return ([{'path': e['path'], 'backup': e['backup']} for e in entries if e.get('backup')],
-                [{'path': e['path'], 'sha256': e['sha256']} for e in entries if not e.get('existed')])
+        return (last_run,
+                [{'path': e['path'], 'backup': e['backup']} for e in entries if e.get('backup')],
+                [{'path': e['path'], 'sha256': e['sha256'], 'created_dirs': e.get('created_dirs') or []}
+                 for e in entries if not e.get('existed')])
     except KeyError as exc:
         raise ManifestError('the rollback record %s is corrupt: an entry of run %s has no %s' % (path, last_run, exc))
 
 
 def rollback(module):
     restores, removals = module.params['backup_files'] or [], module.params['created_files'] or []
+    # Rolling back from the record undoes the whole run, its backups included, and marks it undone.
+    run_id = None
     if not restores and not removals:
         try:
             recorded = _last_run_from_manifest(module.params)
         except ManifestError as exc:
             module.fail_json(msg=str(exc), backup_files=[], created_files=[])
-        if recorded is None:
-            # Nothing was ever changed through this state directory: nothing to undo (the rollback playbook runs everywhere).
+        if recorded is None or recorded[0] is None:
+            # Nothing changed through this state directory, or all of it was undone: nothing to do (the playbook runs everywhere).
             module.exit_json(changed=False, files=[], backup_files=[], created_files=[], restart_required=False,
                              reboot_required={'openssl': False, 'gnutls': False},
-                             msg='nothing to roll back: no backup_files or created_files given and no record in %s' % _manifest_path(module.params))
-        restores, removals = recorded
+                             msg='nothing to roll back: no backup_files or created_files given and no pending run in %s'
+                                 % _manifest_path(module.params))
+        run_id, restores, removals = recorded
     files, changed = [], False
     for pair in restores:
         backup = read_file(pair['backup'])
@@ -355,15 +369,24 @@ def rollback(module):
         exists = current.exists
         if exists and current.sha256 != item['sha256']:
             module.fail_json(msg='%s was created by the change but has been modified since; not removed' % item['path'])
-        if exists and not module.check_mode:
+        if not module.check_mode:
             try:
-                remove_created(item['path'], item['sha256'])
+                remove_created(item['path'], item['sha256'], item.get('created_dirs') or ())
             except (FileChangedError, IOError, OSError) as exc:
                 module.fail_json(msg='removing %s failed: %s' % (item['path'], exc))
         changed = changed or exists
         files.append({'path': item['path'], 'removed': exists, 'changed': exists,
                       'diff': {'before_header': item['path'], 'after_header': '/dev/null',
                                'before': (current.data or b'').decode('utf-8', 'replace'), 'after': ''}})
+    if run_id is not None and not module.check_mode:
+        # Every file is back: the backups of this run have served and go too, so the host is as it was.
+        for pair in restores:
+            unlink_quietly(pair['backup'])
+        try:
+            mark_run_rolled_back(_manifest_path(module.params), run_id, time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()))
+        except (IOError, OSError) as exc:
+            module.warn('the files were restored, but marking run %s as rolled back in %s failed: %s'
+                        % (run_id, _manifest_path(module.params), exc))
     module.exit_json(changed=changed, files=[dict((k, v) for k, v in f.items() if k != 'diff') for f in files],
                      backup_files=[], created_files=[], restart_required=changed,
                      reboot_required={'openssl': False, 'gnutls': False},
@@ -480,22 +503,36 @@ def main():
     if module.check_mode:
         module.exit_json(**result)
 
-    run_id = '%s-%d' % (module.params['mode'], os.getpid())
+    # Unique per run, not per process: hosts in their own PID namespace reuse the same small pids.
+    run_id = '%s-%s' % (module.params['mode'], unique_stamp())
     manifest = []
+
+    def fail_half_way(msg):
+        # The files already written are recorded first, so a rollback from the record undoes exactly them.
+        if manifest:
+            try:
+                write_manifest(_manifest_path(params), manifest)
+            except (IOError, OSError) as exc:
+                msg += '; recording the files already written in %s failed too (%s): roll back with backup_files' % (
+                    _manifest_path(params), exc)
+        module.fail_json(msg=msg, **result)
+
     for edit in edits:
+        created_dirs = []
         try:
-            backup = atomic_replace(edit.path, encode_lossless(edit.after), edit.sha256, backup=params['backup'])
+            backup = atomic_replace(edit.path, encode_lossless(edit.after), edit.sha256, backup=params['backup'],
+                                    created_dirs=created_dirs)
         except FileChangedError as exc:
-            module.fail_json(msg=str(exc), **result)
+            fail_half_way(str(exc))
         except (IOError, OSError) as exc:
-            module.fail_json(msg='writing %s failed: %s' % (edit.path, exc), **result)
+            fail_half_way('writing %s failed: %s' % (edit.path, exc))
         written = sha256_bytes(encode_lossless(edit.after))
         if backup:
             result['backup_files'].append({'path': edit.path, 'backup': backup})
         if edit.sha256 is None:
             result['created_files'].append({'path': edit.path, 'sha256': written})
         manifest.append({'run': run_id, 'path': edit.path, 'backup': backup, 'kind': edit.kind, 'existed': edit.sha256 is not None,
-                         'sha256': written})
+                         'sha256': written, 'created_dirs': created_dirs})
     try:
         write_manifest(_manifest_path(params), manifest)
     except (IOError, OSError) as exc:

@@ -71,7 +71,8 @@ import bisect
 import hashlib
 import os
 import re
-import time
+
+from ansible_collections.mailtls.remediation.plugins.module_utils._atomic import unique_stamp
 
 PROTOS = ('ssl3', 'tls1_0', 'tls1_1', 'tls1_2', 'tls1_3')
 LABELS = {'ssl3': 'SSL 3.0', 'tls1_0': 'TLS 1.0', 'tls1_1': 'TLS 1.1', 'tls1_2': 'TLS 1.2', 'tls1_3': 'TLS 1.3'}
@@ -448,7 +449,6 @@ def secret_line_spans(text):
 
 
 BACKUP_DIR = '.mailtls-backup'
-_BACKUP_COUNTER = [0]
 
 
 def backup_dir_for(path):
@@ -457,7 +457,5 @@ def backup_dir_for(path):
 
 
 def backup_name(path):
-    """A backup name unique per change: UTC time in nanoseconds, the process id and a counter."""
-    _BACKUP_COUNTER[0] += 1
-    stamp = '%s.%09d.%d.%d' % (time.strftime('%Y%m%dT%H%M%S', time.gmtime()), time.time_ns() % 1000000000, os.getpid(), _BACKUP_COUNTER[0])
-    return os.path.join(backup_dir_for(path), '%s.%s' % (os.path.basename(path), stamp))
+    """A backup name unique per change (see _atomic.unique_stamp), in the backup directory next to ``path``."""
+    return os.path.join(backup_dir_for(path), '%s.%s' % (os.path.basename(path), unique_stamp()))

@@ -609,8 +609,6 @@ def test_a_failed_host_stops_the_rollout(world):
     assert world.snapshots['remediate']['relay'] == world.snapshots['start']['relay']
 
 
-@pytest.mark.xfail(strict=True, reason='the automatic rollback restores the files but leaves /etc/gnutls and '
-                                       '/etc/postfix/.mailtls-backup behind, so the host is not byte-identical')
 def test_a_failed_verify_is_rolled_back(world):
     stage = world.stage('remediate')
     doc = stage.posture('tls13')
@@ -656,8 +654,6 @@ def test_a_compliant_host_is_not_changed(world):
     assert world.snapshots['remediate']['hardened'] == world.snapshots['start']['hardened']
 
 
-@pytest.mark.xfail(strict=True, reason='rollback now restores every file, but leaves backup directories '
-                                       '(/etc/postfix/.mailtls-backup) and created directories (/etc/gnutls) behind')
 def test_rollback_restores_every_host_byte_for_byte(world):
     stage = world.stage('rollback')
     assert stage.rc == 0, stage.output[-3000:]

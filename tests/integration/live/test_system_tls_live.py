@@ -154,6 +154,47 @@ def test_rollback_from_the_record_of_the_last_run(config_copies):
     assert openssl_copy.read_bytes() == original
 
 
+def _tree(root):
+    """Every directory and file below ``root`` with its bytes: what "the host is as it was" means."""
+    found = {}
+    for folder, dirs, files in os.walk(str(root)):
+        dirs[:] = [d for d in dirs if d != 'state']  # the rollback record is the module's own, kept on purpose
+        found[os.path.relpath(folder, str(root))] = None
+        for name in files:
+            with open(os.path.join(folder, name), 'rb') as handle:
+                found[os.path.relpath(os.path.join(folder, name), str(root))] = handle.read()
+    return found
+
+
+def test_rollback_from_the_record_undoes_runs_newest_first_and_leaves_nothing_behind(tmp_path):
+    """Backups, created files and the folders made for them go again; each rollback undoes one run, then nothing."""
+    etc = tmp_path / 'etc'
+    (etc / 'ssl').mkdir(parents=True)
+    shutil.copy2(SYSTEM_OPENSSL_CNF, str(etc / 'ssl' / 'openssl.cnf'))
+    # No GnuTLS folder at all: the change has to create /etc/gnutls/config and its folder.
+    args = {'openssl_conf': str(etc / 'ssl' / 'openssl.cnf'), 'gnutls_config': str(etc / 'gnutls' / 'config'),
+            'state_dir': str(etc / 'state')}
+    start = _tree(etc)
+    first = run_module('system_tls', args)
+    assert not first.failed and first['changed'] is True, first.output
+    after_first = _tree(etc)
+    assert after_first != start
+    second = run_module('system_tls', dict(args, min_protocol='TLSv1.3'))
+    assert not second.failed and second['changed'] is True, second.output
+    assert _tree(etc) != after_first
+
+    back = run_module('system_tls', {'state': 'rollback', 'state_dir': args['state_dir']})
+    assert not back.failed and back['changed'] is True, back.output
+    assert _tree(etc) == after_first, 'the first rollback undoes only the newest run, its backups included'
+    back = run_module('system_tls', {'state': 'rollback', 'state_dir': args['state_dir']})
+    assert not back.failed and back['changed'] is True, back.output
+    assert _tree(etc) == start, 'after undoing both runs nothing the change made is left'
+    done = run_module('system_tls', {'state': 'rollback', 'state_dir': args['state_dir']})
+    assert not done.failed and done['changed'] is False and 'no pending run' in done['msg'], done.output
+    record = json.loads((etc / 'state' / 'system_tls.json').read_text())
+    assert record['entries'] and all(e.get('rolled_back') for e in record['entries'])
+
+
 def test_system_tls_fails_closed_when_the_candidate_breaks_tls12(tmp_path):
     """A providers section that loads only the legacy provider leaves no TLS 1.2 ciphers: never installed."""
     broken = tmp_path / 'openssl.cnf'

@@ -123,6 +123,53 @@ def make_policies(folder=POLICY_DIR, system_openssl='/etc/ssl/openssl.cnf', syst
         shutil.rmtree(work, ignore_errors=True)
 
 
+def load():
+    """The recorded matrix (tests/data/client_matrix.json)."""
+    with open(DATA_FILE) as handle:
+        return json.load(handle)
+
+
+def policy_stacks(matrix, policy):
+    """The OpenSSL, GnuTLS and NSS stacks of this host under one recorded policy.
+
+    Read as tls_facts reads them when the cells ran: through ``OPENSSL_CONF`` and
+    ``GNUTLS_SYSTEM_PRIORITY_FILE`` pointing at the recorded policy files.
+    """
+    import harness.collection_root  # noqa: F401  pylint: disable=unused-import,import-outside-toplevel
+    from ansible_collections.mailtls.remediation.plugins.module_utils import _linux_tls  # pylint: disable=import-outside-toplevel
+    from ansible_collections.mailtls.remediation.plugins.module_utils import _posture  # pylint: disable=import-outside-toplevel
+    files = matrix['policies'][policy]
+    saved = dict((k, os.environ.get(k)) for k in ('OPENSSL_CONF', 'GNUTLS_SYSTEM_PRIORITY_FILE'))
+    os.environ['OPENSSL_CONF'] = os.path.join(TESTS, files['openssl_conf'])
+    os.environ['GNUTLS_SYSTEM_PRIORITY_FILE'] = os.path.join(TESTS, files['gnutls_config'])
+    try:
+        document = _posture.new_document('linux', 'matrix')
+        _linux_tls.gather_all(document, {'gather': ['crypto_policies', 'openssl', 'gnutls', 'nss']})
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    return document
+
+
+def prediction_mismatches(matrix, cells, record_for):
+    """Each cell where the posture's prediction for ``record_for(cell)`` is not what the real program did, as a line."""
+    import harness.collection_root  # noqa: F401  pylint: disable=unused-import,import-outside-toplevel
+    from ansible_collections.mailtls.remediation.plugins.module_utils._clients._predict import predict_session  # pylint: disable=import-outside-toplevel
+    mismatches = []
+    for cell in cells:
+        server = dict((k, matrix['servers'][cell['server']][k]) for k in ('protocols', 'kx'))
+        got = predict_session(record_for(cell), server)
+        predicted = (got['result'], got.get('protocol') if got['result'] == 'connected' else None)
+        if predicted != (cell['result'], cell['protocol']):
+            mismatches.append('%s %s %s %s: real %s %s, predicted %s %s' % (
+                cell['client'], cell['setting'], cell['policy'], cell['server'], cell['result'], cell['protocol'],
+                predicted[0], predicted[1]))
+    return mismatches
+
+
 def sha256(path):
     with open(path, 'rb') as handle:
         return hashlib.sha256(handle.read()).hexdigest()

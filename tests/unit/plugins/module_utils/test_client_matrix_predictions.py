@@ -17,43 +17,12 @@ import json
 import os
 import pwd
 
-import pytest
-
-from ansible_collections.mailtls.remediation.plugins.module_utils import _linux_tls
+from harness import matrix as harness_matrix
 from ansible_collections.mailtls.remediation.plugins.module_utils import _mail_clients as mc
-from ansible_collections.mailtls.remediation.plugins.module_utils import _posture
-from ansible_collections.mailtls.remediation.plugins.module_utils._clients._predict import predict_session
 
-TESTS = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-MATRIX = os.path.join(TESTS, 'data', 'client_matrix.json')
 CANARY = 'Matrix-Canary-Pw-7'
 # MTAs are judged by their own descriptors (postfix, exim), whose files live outside a home directory.
 MTAS = ('postfix', 'exim', 'exim4')
-
-
-def _matrix():
-    if not os.path.exists(MATRIX):
-        pytest.skip('tests/data/client_matrix.json (the recorded behaviour matrix) is not in this checkout')
-    with open(MATRIX) as handle:
-        return json.load(handle)
-
-
-def _stacks(matrix, policy):
-    """The OpenSSL/GnuTLS stacks of this host under one recorded policy, read as tls_facts reads them (environment)."""
-    files = matrix['policies'][policy]
-    saved = dict((k, os.environ.get(k)) for k in ('OPENSSL_CONF', 'GNUTLS_SYSTEM_PRIORITY_FILE'))
-    os.environ['OPENSSL_CONF'] = os.path.join(TESTS, files['openssl_conf'])
-    os.environ['GNUTLS_SYSTEM_PRIORITY_FILE'] = os.path.join(TESTS, files['gnutls_config'])
-    try:
-        document = _posture.new_document('linux', 'matrix')
-        _linux_tls.gather_all(document, {'gather': ['crypto_policies', 'openssl', 'gnutls', 'nss']})
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-    return document
 
 
 def _records(matrix_mod, client, setting, stacks, home, toolbox):
@@ -73,41 +42,35 @@ def _records(matrix_mod, client, setting, stacks, home, toolbox):
 
 
 def test_predictions_match_every_recorded_cell(tmp_path):
-    matrix = _matrix()
-    matrix_mod = pytest.importorskip('harness.matrix')
-    stacks = dict((policy, _stacks(matrix, policy)) for policy in ('before', 'after'))
+    matrix = harness_matrix.load()
+    stacks = dict((policy, harness_matrix.policy_stacks(matrix, policy)) for policy in ('before', 'after'))
     toolbox = mc.Toolbox()
     cells = [c for c in matrix['cells'] if c['client'] not in MTAS]
     assert cells, 'the matrix records no mail client'
-    table = []
-    mismatches = []
     records = {}
-    for cell in cells:
+
+    def record_for(cell):
         key = (cell['client'], cell['setting'], cell['policy'])
         if key not in records:
             home = tmp_path / ('%s-%s-%s' % key) / 'home'
             home.mkdir(parents=True)
-            found = _records(matrix_mod, cell['client'], cell['setting'], stacks[cell['policy']], home, toolbox)
+            found = _records(harness_matrix, cell['client'], cell['setting'], stacks[cell['policy']], home, toolbox)
             assert len(found) == 1, (key, [r['client'] for r in found])
             records[key] = found[0]
-        predicted = predict_session(records[key], matrix['servers'][cell['server']])
-        row = (cell['client'], cell['setting'], cell['policy'], cell['server'], cell['result'], cell['protocol'],
-               predicted['result'], predicted['protocol'])
-        table.append(row)
-        if (predicted['result'], predicted['protocol']) != (cell['result'], cell['protocol']):
-            mismatches.append(row)
-    assert not mismatches, '\n'.join('%s %s %s %s: real %s %s, predicted %s %s' % row for row in mismatches)
-    assert len(table) == len(cells)
+        return records[key]
+
+    mismatches = harness_matrix.prediction_mismatches(matrix, cells, record_for)
+    assert not mismatches, '\n'.join(mismatches)
+    assert len(records) == len(set((c['client'], c['setting'], c['policy']) for c in cells))
 
 
 def test_own_bounds_and_rsa_condition_are_structured(tmp_path):
     """fetchmail without a pin, after system_tls: 'TLS 1.0 whatever the system policy says, only with RSA key exchange'."""
-    matrix = _matrix()
-    matrix_mod = pytest.importorskip('harness.matrix')
-    stacks = _stacks(matrix, 'after')
+    matrix = harness_matrix.load()
+    stacks = harness_matrix.policy_stacks(matrix, 'after')
     home = tmp_path / 'home'
     home.mkdir()
-    [record] = _records(matrix_mod, 'fetchmail', 'none', stacks, home, mc.Toolbox())
+    [record] = _records(harness_matrix, 'fetchmail', 'none', stacks, home, mc.Toolbox())
     assert record['bounds'] == 'own'
     assert record['protocols']['tls1_0']['state'] == 'allowed'
     assert record['conditions']['tls1_0'] == [{'kx': ['rsa']}]

@@ -10,25 +10,14 @@ and ``_predict.predict_session`` must say what the relay really did.
 No network and no program runs here; the live test
 ``tests/integration/live/test_client_matrix.py`` keeps the file honest.
 """
-import json
-import os
 import re
-import sys
 
 import pytest
 
-from ansible_collections.mailtls.remediation.plugins.module_utils import _linux_tls
+from harness import matrix as harness_matrix
 from ansible_collections.mailtls.remediation.plugins.module_utils import _mail_clients as mc
-from ansible_collections.mailtls.remediation.plugins.module_utils import _posture
 from ansible_collections.mailtls.remediation.plugins.module_utils._clients import exim as ex
 from ansible_collections.mailtls.remediation.plugins.module_utils._clients import postfix as pf
-from ansible_collections.mailtls.remediation.plugins.module_utils._clients._predict import predict_session
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-TESTS = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
-DATA = os.path.join(TESTS, 'data', 'client_matrix.json')
-if TESTS not in sys.path:
-    sys.path.insert(0, TESTS)
 
 SETTINGS = ('legacy', 'none', 'tls12')
 POLICIES = ('before', 'after')
@@ -37,8 +26,7 @@ SERVERS = ('modern', 'legacy_ecdhe', 'legacy_rsa')
 
 @pytest.fixture(scope='module')
 def matrix():
-    with open(DATA) as handle:
-        return json.load(handle)
+    return harness_matrix.load()
 
 
 def test_the_matrix_is_complete(matrix):
@@ -68,24 +56,14 @@ def test_every_driven_client_says_its_library_and_version(matrix):
 
 
 def test_the_file_holds_no_path_of_the_recording_machine():
-    with open(DATA) as handle:
+    with open(harness_matrix.DATA_FILE) as handle:
         text = handle.read()
     assert not re.search(r'"/(?:work|root|home|tmp)/', text)
-
-
-def _stacks(matrix, policy):
-    """The OpenSSL stack of this host under one recorded policy, as tls_facts reads it."""
-    files = matrix['policies'][policy]
-    document = _posture.new_document('linux', 'matrix')
-    _linux_tls.gather_all(document, {'gather': ['openssl', 'gnutls'], 'openssl_conf': os.path.join(TESTS, files['openssl_conf']),
-                                     'gnutls_config': os.path.join(TESTS, files['gnutls_config'])})
-    return document
 
 
 def _postfix_record(document, setting):
     """The posture record of the Postfix transport a cell used, from the files the live relay ran with."""
     from harness import postfix as harness_postfix  # pylint: disable=import-outside-toplevel
-    from harness import matrix as harness_matrix  # pylint: disable=import-outside-toplevel
     transports = dict((harness_postfix.transport_name(s), harness_matrix.CLIENTS['postfix']['settings'][s]) for s in SETTINGS)
     main = harness_postfix.main_cf_text('/srv/relay', '/srv/relay/ca.pem', '/srv/relay/openssl.cnf')
     master = harness_postfix.master_cf_text(transports)
@@ -97,24 +75,17 @@ def _postfix_record(document, setting):
 
 
 def test_postfix_predictions_equal_the_recorded_relay(matrix):
-    stacks = dict((policy, _stacks(matrix, policy)) for policy in POLICIES)
-    mismatches = []
+    stacks = dict((policy, harness_matrix.policy_stacks(matrix, policy)) for policy in POLICIES)
     cells = [c for c in matrix['cells'] if c['client'] == 'postfix']
     assert len(cells) == 18
-    for cell in cells:
-        record = _postfix_record(stacks[cell['policy']], cell['setting'])
-        server = dict((k, matrix['servers'][cell['server']][k]) for k in ('protocols', 'kx'))
-        got = predict_session(record, server)
-        predicted = (got['result'], got.get('protocol') if got['result'] == 'connected' else None)
-        if predicted != (cell['result'], cell['protocol']):
-            mismatches.append('%s %s %s: real %s %s, predicted %s %s' % (
-                cell['setting'], cell['policy'], cell['server'], cell['result'], cell['protocol'], predicted[0], predicted[1]))
+    mismatches = harness_matrix.prediction_mismatches(
+        matrix, cells, lambda cell: _postfix_record(stacks[cell['policy']], cell['setting']))
     assert not mismatches, '\n'.join(mismatches)
 
 
 def test_postfix_pinned_relay_is_a_finding_whatever_the_system_policy(matrix):
     """After system_tls a TLSv1-pinned relay still allows TLS 1.0 (own bounds), with RSA and ECDHE alike."""
-    record = _postfix_record(_stacks(matrix, 'after'), 'legacy')
+    record = _postfix_record(harness_matrix.policy_stacks(matrix, 'after'), 'legacy')
     assert record['bounds'] == 'own'
     assert record['protocols']['tls1_0']['state'] == 'allowed'
     assert not record.get('conditions', {}).get('tls1_0')
@@ -124,7 +95,6 @@ def test_postfix_pinned_relay_is_a_finding_whatever_the_system_policy(matrix):
 def _exim_record(document, setting):
     """The posture record of the Exim transport a cell used, from the configuration the live relay ran with."""
     from harness import exim as harness_exim  # pylint: disable=import-outside-toplevel
-    from harness import matrix as harness_matrix  # pylint: disable=import-outside-toplevel
     pin = harness_matrix.CLIENTS['exim']['settings'][setting]
     text = harness_exim.relay_config('/srv/exim', '/srv/exim/ca.pem', {'cell.test': 2525}, 'user', 'pw',
                                      pin.partition('=')[2].strip() or None)
@@ -134,16 +104,9 @@ def _exim_record(document, setting):
 
 
 def test_exim_predictions_equal_the_recorded_relay(matrix):
-    stacks = dict((policy, _stacks(matrix, policy)) for policy in POLICIES)
-    mismatches = []
+    stacks = dict((policy, harness_matrix.policy_stacks(matrix, policy)) for policy in POLICIES)
     cells = [c for c in matrix['cells'] if c['client'] == 'exim']
     assert len(cells) == 18
-    for cell in cells:
-        record = _exim_record(stacks[cell['policy']], cell['setting'])
-        server = dict((k, matrix['servers'][cell['server']][k]) for k in ('protocols', 'kx'))
-        got = predict_session(record, server)
-        predicted = (got['result'], got.get('protocol') if got['result'] == 'connected' else None)
-        if predicted != (cell['result'], cell['protocol']):
-            mismatches.append('%s %s %s: real %s %s, predicted %s %s' % (
-                cell['setting'], cell['policy'], cell['server'], cell['result'], cell['protocol'], predicted[0], predicted[1]))
+    mismatches = harness_matrix.prediction_mismatches(
+        matrix, cells, lambda cell: _exim_record(stacks[cell['policy']], cell['setting']))
     assert not mismatches, '\n'.join(mismatches)

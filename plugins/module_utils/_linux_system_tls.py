@@ -25,7 +25,7 @@ from ansible_collections.mailtls.remediation.plugins.module_utils import _gnutls
 from ansible_collections.mailtls.remediation.plugins.module_utils import _openssl_conf
 from ansible_collections.mailtls.remediation.plugins.module_utils import _openssl_policy
 from ansible_collections.mailtls.remediation.plugins.module_utils._atomic import read_file
-from ansible_collections.mailtls.remediation.plugins.module_utils._linux_tls import openssl_build_info, run_command
+from ansible_collections.mailtls.remediation.plugins.module_utils._linux_tls import gnutls_build_ssl3, openssl_build_info, run_command
 
 MODES = ('enforce_minimum', 'ensure_tls12')
 CRYPTO_POLICIES_CONFIG = '/etc/crypto-policies/config'
@@ -197,8 +197,11 @@ def plan_gnutls(config_path, mode, min_protocol):
     if current.status not in ('read', 'missing'):
         raise PolicyError('cannot read %s: %s' % (config_path, current.error))
     target = 'tls1_3' if min_protocol == 'TLSv1.3' else 'tls1_2'
+    # A build without SSL 3.0 gets no line for it: the posture calls it refused, so the plan has nothing to fix there.
+    include_ssl3 = gnutls_build_ssl3()[0] is not False
     return [FileEdit(path, before, after, current.sha256, 'gnutls')
-            for path, before, after in _gnutls_conf.plan_policy(current.data, config_path, mode, min_protocol=target)]
+            for path, before, after in _gnutls_conf.plan_policy(current.data, config_path, mode, min_protocol=target,
+                                                                include_ssl3=include_ssl3)]
 
 
 def validate(edits, mode, openssl_bin, timeout=20, min_protocol='TLSv1.2'):

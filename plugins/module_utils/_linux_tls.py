@@ -423,6 +423,53 @@ def gnutls_version():
     return None, None
 
 
+_GNUTLS_SSL3_BUILD = {}
+_GNUTLS_SSL3 = 1  # gnutls_protocol_t value of SSL 3.0
+
+
+def _ssl3_from_library():
+    """Ask the GnuTLS library itself (gnutls_protocol_list, through ctypes): True/False, or None when it cannot be loaded."""
+    try:
+        import ctypes  # pylint: disable=import-outside-toplevel
+        lib = ctypes.CDLL('libgnutls.so.30')
+        lib.gnutls_protocol_list.restype = ctypes.POINTER(ctypes.c_int)
+        listed = lib.gnutls_protocol_list()
+    except (ImportError, OSError, AttributeError):
+        return None
+    for index in range(64):  # the list ends with 0; a build has a handful of entries
+        if not listed[index]:
+            break
+        if listed[index] == _GNUTLS_SSL3:
+            return True
+    return False
+
+
+def _ssl3_from_cli():
+    """Ask gnutls-cli which protocols a priority asking for SSL 3.0 gives (the host's [overrides] kept out)."""
+    env = dict(os.environ, GNUTLS_SYSTEM_PRIORITY_FILE=os.path.join(os.sep, 'nonexistent', 'mailtls-no-overrides'))
+    out = run_command(['gnutls-cli', '--list', '--priority', 'NORMAL:+VERS-SSL3.0'], env=env)
+    if out is not None and out[0] == 0:
+        listed = re.search(r'^Protocols:(.*)$', out[1], re.M)
+        if listed:
+            return 'VERS-SSL3.0' in listed.group(1)
+    return None
+
+
+def gnutls_build_ssl3():
+    """Whether the installed GnuTLS build can negotiate SSL 3.0 at all, and how that was learnt.
+
+    SSL 3.0 is a build option of GnuTLS (Debian builds leave it out).  Returns
+    ``(True|False|None, source)``; the posture and the system_tls planner both
+    ask this, once per process.
+    """
+    if 'answer' not in _GNUTLS_SSL3_BUILD:
+        answer, source = _ssl3_from_library(), 'gnutls_protocol_list() of libgnutls.so.30'
+        if answer is None:
+            answer, source = _ssl3_from_cli(), 'gnutls-cli --list --priority NORMAL:+VERS-SSL3.0'
+        _GNUTLS_SSL3_BUILD['answer'] = (answer, source if answer is not None else None)
+    return _GNUTLS_SSL3_BUILD['answer']
+
+
 def gather_gnutls(document, config_path='/etc/gnutls/config', crypto_policy_stack=None):
     version, where = gnutls_version()
     if where is None:
@@ -460,6 +507,9 @@ def gather_gnutls(document, config_path='/etc/gnutls/config', crypto_policy_stac
         elif crypto_policy_stack is not None and crypto_policy_stack['protocols'][proto]['state'] != 'unknown':
             dec = crypto_policy_stack['protocols'][proto]
             set_protocol(stack, proto, dec['state'], 'follows the system crypto policy', dec['evidence'])
+        elif proto == 'ssl3' and gnutls_build_ssl3()[0] is False:
+            set_protocol(stack, proto, 'refused', 'this GnuTLS build has no SSL 3.0: asking for it gives none',
+                         [evidence('build', key=gnutls_build_ssl3()[1], value='no SSL 3.0')])
         elif proto == 'ssl3':
             set_protocol(stack, proto, 'refused', 'GnuTLS 3.x leaves SSL 3.0 out of its default priorities',
                          [evidence('default', note='default priority string')])

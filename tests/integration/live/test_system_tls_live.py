@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
 
 import jsonschema
 import pytest
@@ -193,6 +194,31 @@ def test_rollback_from_the_record_undoes_runs_newest_first_and_leaves_nothing_be
     assert not done.failed and done['changed'] is False and 'no pending run' in done['msg'], done.output
     record = json.loads((etc / 'state' / 'system_tls.json').read_text())
     assert record['entries'] and all(e.get('rolled_back') for e in record['entries'])
+
+
+def test_a_gnutls_build_without_ssl3_gets_no_ssl3_line_and_the_real_client_agrees(tmp_path):
+    """What the posture says of SSL 3.0 in GnuTLS, what system_tls plans, and what gnutls-cli really does agree."""
+    gnutls_cli = shutil.which('gnutls-cli')
+    assert gnutls_cli, 'gnutls-cli is not installed (make test installs gnutls-bin)'
+    hardened = tmp_path / 'gnutls-config'
+    hardened.write_text('[overrides]\ndisabled-version = tls1.0\ndisabled-version = tls1.1\n')
+    env = dict(os.environ, GNUTLS_SYSTEM_PRIORITY_FILE=str(tmp_path / 'missing'))
+    # An SSL 3.0-only priority string: a build with SSL 3.0 accepts it, a build without has nothing to offer.
+    only_ssl3 = subprocess.run([gnutls_cli, '--list', '--priority', 'NORMAL:-VERS-ALL:+VERS-SSL3.0'], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=30, check=False)
+    build_has_ssl3 = only_ssl3.returncode == 0 and 'VERS-SSL3.0' in only_ssl3.stdout
+    facts = run_module('tls_facts', {'gnutls_config': str(hardened), 'gather': ['gnutls']})
+    assert not facts.failed, facts.output
+    ssl3 = _stack(facts['ansible_facts']['mailtls_posture'], 'gnutls')['protocols']['ssl3']
+    plan = run_module('system_tls', {'openssl_conf': str(tmp_path / 'absent.cnf'), 'gnutls_config': str(hardened),
+                                     'state_dir': str(tmp_path / 'state')}, check=True)
+    gnutls_changes = [c for c in (plan.get('plan') or {}).get('changes', []) if c['target'] == str(hardened)]
+    if build_has_ssl3:
+        assert 'no SSL 3.0' not in ssl3['reason']
+        assert gnutls_changes and 'disabled-version = ssl3.0' in gnutls_changes[0]['diff'], plan.output
+    else:
+        assert ssl3['state'] == 'refused' and 'no SSL 3.0' in ssl3['reason'], ssl3
+        assert gnutls_changes == [], 'a file that already refuses everything the build can do below TLS 1.2 is left alone'
 
 
 def test_system_tls_fails_closed_when_the_candidate_breaks_tls12(tmp_path):

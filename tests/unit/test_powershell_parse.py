@@ -13,8 +13,8 @@ import os
 
 import pytest
 
-tree_sitter = pytest.importorskip('tree_sitter')
-tree_sitter_pwsh = pytest.importorskip('tree_sitter_pwsh')
+import tree_sitter  # noqa: E402  pylint: disable=wrong-import-position
+import tree_sitter_pwsh  # noqa: E402  pylint: disable=wrong-import-position
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PARSER = tree_sitter.Parser(tree_sitter.Language(tree_sitter_pwsh.language()))

@@ -36,7 +36,7 @@ def _find_collections_root():
 @pytest.fixture(scope="session")
 def mail_servers():
     if not dovecot.dovecot_available():
-        pytest.skip("dovecot (dovecot-core, dovecot-imapd, dovecot-pop3d) is not installed")
+        pytest.fail("dovecot (dovecot-core, dovecot-imapd, dovecot-pop3d) is not installed; make test installs it")
     servers = dovecot.MailServers()
     try:
         servers.start()
@@ -57,7 +57,7 @@ def collections_root():
 def ansible_bin():
     candidate = os.path.join(os.path.dirname(sys.executable), "ansible")
     if not os.access(candidate, os.X_OK):
-        pytest.skip("ansible is not installed next to %s" % sys.executable)
+        pytest.fail("ansible is not installed next to %s; make test installs it" % sys.executable)
     return candidate
 
 

@@ -5,10 +5,9 @@ import socket
 import pytest
 
 from ansible_collections.mailtls.remediation.plugins.module_utils import _canary
-from ansible_collections.mailtls.remediation.plugins.module_utils._probe import find_binary
 
-pytestmark = pytest.mark.skipif(not find_binary("openssl"), reason="openssl command not installed")
-needs_gnutls = pytest.mark.skipif(not find_binary("gnutls-cli"), reason="gnutls-cli not installed")
+pytestmark = pytest.mark.usefixtures("require_openssl")
+needs_gnutls = pytest.mark.usefixtures("require_gnutls_cli")
 
 GOOD = (
     "openssl_conf = openssl_init\n"

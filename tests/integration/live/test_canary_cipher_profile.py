@@ -4,9 +4,8 @@ import pytest
 
 from ansible_collections.mailtls.remediation.plugins.module_utils import _canary
 from ansible_collections.mailtls.remediation.plugins.module_utils import _cipher_profiles
-from ansible_collections.mailtls.remediation.plugins.module_utils._probe import find_binary
 
-pytestmark = pytest.mark.skipif(not find_binary("openssl"), reason="openssl command not installed")
+pytestmark = pytest.mark.usefixtures("require_openssl")
 
 CONF = (
     "openssl_conf = openssl_init\n"

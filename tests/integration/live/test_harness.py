@@ -121,7 +121,7 @@ def test_certificate_names_localhost_and_loopback(mail_servers):
 
 def test_start_stop_lifecycle(tmp_path):
     if not dovecot.dovecot_available():
-        pytest.skip("dovecot is not installed")
+        pytest.fail("dovecot is not installed; make test installs it")
     servers = dovecot.MailServers(root=str(tmp_path), names=("modern",))
     try:
         servers.start()

@@ -24,7 +24,7 @@ import pytest
 from ansible_collections.mailtls.remediation.plugins.module_utils import _openssl_conf as oc
 
 OPENSSL = shutil.which('openssl')
-pytestmark = pytest.mark.skipif(OPENSSL is None, reason='openssl binary not available')
+pytestmark = pytest.mark.usefixtures('require_openssl')
 DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), 'unit', 'data', 'openssl')
 TIMEOUT = 15
 

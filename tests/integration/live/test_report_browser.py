@@ -27,7 +27,13 @@ COUNTS = {'compliant': 1300, 'legacy': 460, 'pinned': 130, 'undetermined': 50, '
 # how the previous run differed: (hosts of this kind now, how many, kind in the previous run)
 PREVIOUS = [('compliant', 120, 'legacy'), ('legacy', 40, 'compliant'), ('pinned', 30, 'legacy'), ('legacy', 25, 'pinned')]
 
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason='chromium is not installed (hack/bootstrap.sh installs it)')
+pytestmark = pytest.mark.usefixtures('require_chromium')
+
+
+@pytest.fixture(scope='module')
+def require_chromium():
+    assert CHROMIUM, 'chromium is not installed (hack/bootstrap.sh installs it)'
+    return CHROMIUM
 
 
 def _fleet_data():
@@ -219,7 +225,7 @@ def test_print_lists_every_host(report):
     assert page['print_findings'] == len(fleet['report']['totals']['top_findings'])
     pdf = os.path.join(result['dir'], 'report.pdf')
     assert os.path.samefile(pdf, os.path.join(report_dir, 'report.pdf'))
-    pypdf = pytest.importorskip('pypdf')
+    import pypdf  # pylint: disable=import-outside-toplevel
     reader = pypdf.PdfReader(pdf)
     pages = len(reader.pages)
     text = '\n'.join(p.extract_text() or '' for p in reader.pages)

@@ -26,8 +26,8 @@ def _os_release_id():
     return None
 
 
-needs_openssl = pytest.mark.skipif(not OPENSSL, reason="openssl command not installed")
-needs_gnutls = pytest.mark.skipif(not GNUTLS_CLI, reason="gnutls-cli (gnutls-bin) not installed")
+needs_openssl = pytest.mark.usefixtures("require_openssl")
+needs_gnutls = pytest.mark.usefixtures("require_gnutls_cli")
 # Stock expectations (kRSA TLS 1.0 accepted, ECDHE TLS 1.0 refused for its SHA-1
 # signature) are those of Debian's OpenSSL 3 build; Ubuntu and others differ.
 debian_only = pytest.mark.skipif(_os_release_id() != "debian", reason="stock-policy expectations are Debian's")

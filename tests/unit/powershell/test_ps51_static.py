@@ -18,8 +18,6 @@ import os
 import pytest
 import yaml
 
-pytest.importorskip('tree_sitter')
-pytest.importorskip('tree_sitter_pwsh')
 
 from harness import ps51  # noqa: E402  pylint: disable=wrong-import-position
 

@@ -15,7 +15,7 @@ from ansible_collections.mailtls.remediation.plugins.module_utils import _linux_
 from ansible_collections.mailtls.remediation.plugins.module_utils import _posture as P
 
 OPENSSL = shutil.which('openssl')
-pytestmark = pytest.mark.skipif(OPENSSL is None, reason='openssl is installed by hack/bootstrap.sh')
+pytestmark = pytest.mark.usefixtures('require_openssl')
 
 CONF = """openssl_conf = init
 [init]
@@ -95,7 +95,7 @@ def _gnutls_listed(conf):
     return sorted(n for n in names if n in C.PROFILES['exo_worldwide']['tls12'])
 
 
-@pytest.mark.skipif(GNUTLS is None, reason='gnutls-bin is installed by hack/bootstrap.sh')
+@pytest.mark.usefixtures('require_gnutls_cli')
 @pytest.mark.parametrize('overrides, mode', [
     ('', 'blocklist'),
     ('tls-disabled-kx = RSA\n', 'blocklist'),

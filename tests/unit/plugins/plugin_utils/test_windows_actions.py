@@ -10,8 +10,6 @@ import json
 import os
 import re
 
-import pytest
-
 from ansible_collections.mailtls.remediation.plugins.module_utils import _mail_clients as MC
 from ansible_collections.mailtls.remediation.plugins.module_utils import _windows_tls as W
 from ansible_collections.mailtls.remediation.plugins.plugin_utils import _windows_actions as A
@@ -343,7 +341,7 @@ def test_reader_blanks_password_preferences_line_for_line():
 
 
 def _validate(doc):
-    jsonschema = pytest.importorskip('jsonschema')
+    import jsonschema  # pylint: disable=import-outside-toplevel
     with open(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'schemas', 'posture-v1.schema.json')) as fh:
         jsonschema.validate(doc, json.load(fh))
 

@@ -71,7 +71,6 @@ class Action(object):
 
 
 def _templar(variables):
-    pytest.importorskip('ansible')
     from ansible.parsing.dataloader import DataLoader  # pylint: disable=import-outside-toplevel
     from ansible.template import Templar  # pylint: disable=import-outside-toplevel
     return Templar(loader=DataLoader(), variables=variables)

@@ -99,9 +99,13 @@ def test_execution_environment_context_contains_the_collection(dist, tmp_path):
     assert re.search(r'ansible-galaxy collection install .*-r requirements\.yml', containerfile)
 
     # The image's install step, run here from the same directory: it needs no Galaxy for this collection.
+    # The image starts with no collection installed, so only the target path counts: a copy of the
+    # collection on this controller's collections path would make ansible-galaxy install nothing.
     installed = tmp_path / 'installed'
+    image_env = dict(os.environ, ANSIBLE_GALAXY_DISABLE_GPG_VERIFY='1', ANSIBLE_COLLECTIONS_PATH=str(installed),
+                     ANSIBLE_COLLECTIONS_SCAN_SYS_PATH='false')
     proc = _run(['ansible-galaxy', 'collection', 'install', '--no-deps', '-r', 'requirements.yml', '-p', str(installed)],
-                cwd=str(build), env=dict(os.environ, ANSIBLE_GALAXY_DISABLE_GPG_VERIFY='1'))
+                cwd=str(build), env=image_env)
     assert proc.returncode == 0, proc.stdout
     with open(str(installed / 'ansible_collections' / 'mailtls' / 'remediation' / 'MANIFEST.json')) as handle:
         assert json.load(handle)['collection_info']['version'] == version

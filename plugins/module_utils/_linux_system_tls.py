@@ -20,7 +20,6 @@ import os
 import shutil
 import tempfile
 
-from ansible_collections.mailtls.remediation.plugins.module_utils import _canary
 from ansible_collections.mailtls.remediation.plugins.module_utils import _gnutls_conf
 from ansible_collections.mailtls.remediation.plugins.module_utils import _openssl_conf
 from ansible_collections.mailtls.remediation.plugins.module_utils import _openssl_policy
@@ -228,12 +227,19 @@ def validate(edits, mode, openssl_bin, timeout=20, min_protocol='TLSv1.2'):
             if shutil.which('gnutls-cli') is None:
                 ok, details = True, {'warning': 'gnutls-cli is not installed: %s was checked by the parser only, not with a live handshake' % edit.path}
             else:
-                ok, details = _canary.validate_gnutls_config(candidate, timeout=timeout, expect_legacy_refused=(mode == 'enforce_minimum'),
-                                                             min_protocol=min_protocol)
+                ok, details = _canary().validate_gnutls_config(candidate, timeout=timeout, expect_legacy_refused=(mode == 'enforce_minimum'),
+                                                               min_protocol=min_protocol)
             results.append({'path': edit.path, 'kind': edit.kind, 'ok': ok, 'details': details})
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return results
+
+
+def _canary():
+    """The live-handshake validators, loaded only when a change is validated: the posture never needs
+    them, and compiling them is a noticeable part of every tls_facts call (AnsiballZ ships sources)."""
+    from ansible_collections.mailtls.remediation.plugins.module_utils import _canary as canary
+    return canary
 
 
 def _validate_openssl_chain(edits, mode, openssl_bin, timeout, min_protocol, workdir):
@@ -252,11 +258,11 @@ def _validate_openssl_chain(edits, mode, openssl_bin, timeout, min_protocol, wor
         entry['details'] = {'error': str(exc), 'checks': []}
         return entry
     if mode == 'enforce_minimum':
-        ok, details = _canary.validate_openssl_conf(candidate, openssl_bin=openssl_bin, timeout=timeout, baseline_path=baseline,
-                                                    min_protocol=min_protocol, roots=(after_root, before_root))
+        ok, details = _canary().validate_openssl_conf(candidate, openssl_bin=openssl_bin, timeout=timeout, baseline_path=baseline,
+                                                      min_protocol=min_protocol, roots=(after_root, before_root))
     else:
-        ok, details = _canary.validate_openssl_conf_keeps_tls12(candidate, openssl_bin=openssl_bin, timeout=timeout, baseline_path=baseline,
-                                                                roots=(after_root, before_root))
+        ok, details = _canary().validate_openssl_conf_keeps_tls12(candidate, openssl_bin=openssl_bin, timeout=timeout,
+                                                                  baseline_path=baseline, roots=(after_root, before_root))
     details['chain'] = sorted(f['path'] for f in config.files)
     entry.update({'ok': ok, 'details': details})
     return entry

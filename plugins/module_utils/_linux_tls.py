@@ -137,16 +137,39 @@ _IGNORING_CODES = {
 }
 
 
-def run_command(argv, env=None, timeout=COMMAND_TIMEOUT):
-    """Run a command; returns (rc, stdout, stderr) or None when it cannot be run."""
-    if not argv or not (os.path.isabs(argv[0]) and os.path.exists(argv[0]) or shutil.which(argv[0])):
+# Answers of commands that only describe a build (``openssl version -a``), kept for the life of the
+# process: the posture and the change plan both need them, and each asking is a process.
+_BUILD_ANSWERS = {}
+
+
+def run_command(argv, env=None, timeout=COMMAND_TIMEOUT, memo=False):
+    """Run a command; returns (rc, stdout, stderr) or None when it cannot be run.
+
+    ``memo``: the command only reports facts of the installed binary; the same
+    binary (same file, size and modification time) asked the same way again
+    gets the first answer.
+    """
+    binary = argv[0] if argv and os.path.isabs(argv[0]) and os.path.exists(argv[0]) else (shutil.which(argv[0]) if argv else None)
+    if not binary:
         return None
+    key = None
+    if memo:
+        try:
+            info = os.stat(binary)
+        except OSError:
+            return None
+        key = (binary, info.st_ino, info.st_size, info.st_mtime_ns, tuple(argv[1:]), tuple(sorted((env or {}).items())) if env is not None else None)
+        if key in _BUILD_ANSWERS:
+            return _BUILD_ANSWERS[key]
     try:
         proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, timeout=timeout,
                               stdin=subprocess.DEVNULL, check=False)
     except (OSError, subprocess.SubprocessError):
         return None
-    return proc.returncode, proc.stdout.decode('utf-8', 'replace'), proc.stderr.decode('utf-8', 'replace')
+    answer = proc.returncode, proc.stdout.decode('utf-8', 'replace'), proc.stderr.decode('utf-8', 'replace')
+    if key is not None:
+        _BUILD_ANSWERS[key] = answer
+    return answer
 
 
 def read_os_release(path='/etc/os-release'):
@@ -181,7 +204,7 @@ def hostname():
 
 def openssl_build_info(openssl_bin):
     """Version, OPENSSLDIR and the compiled-in security level from ``openssl version -a``."""
-    out = run_command([openssl_bin, 'version', '-a'])
+    out = run_command([openssl_bin, 'version', '-a'], memo=True)
     if out is None or out[0] != 0:
         return None
     text = out[1]
@@ -412,7 +435,7 @@ def _check_backends(document, stack, root, policy):
 # --- GnuTLS ------------------------------------------------------------------
 
 def gnutls_version():
-    out = run_command(['gnutls-cli', '--version'])
+    out = run_command(['gnutls-cli', '--version'], memo=True)
     if out and out[0] == 0:
         match = re.search(r'gnutls-cli\s+([\d.]+)', out[1])
         if match:

@@ -35,6 +35,9 @@ import stat
 import subprocess
 import sys
 
+from collections import ChainMap
+from collections.abc import Mapping
+
 from ansible_collections.mailtls.remediation.plugins.module_utils import _clients as cl
 from ansible_collections.mailtls.remediation.plugins.module_utils import _posture
 from ansible_collections.mailtls.remediation.plugins.module_utils._clients import _decide
@@ -195,13 +198,56 @@ class Toolbox(object):
         return None
 
 
+class ClientContext(Mapping):
+    """What the parsers and planners need to know about the installed programs (versions, libraries).
+
+    Asked on first use: a key belongs to the client whose name prefixes it
+    (``mbsync_version``), and its first lookup runs that client's ``context``
+    once.  Asking a binary costs a process or three (``ldd``), so a host whose
+    only mail client file is the distribution's ``/etc/Muttrc`` asks none.
+    """
+
+    def __init__(self, toolbox):
+        self._toolbox = toolbox
+        self._values = {}
+        self._loaded = set()
+
+    def _owner(self, key):
+        owners = [d for d in cl.DESCRIPTORS if d.context is not None and key.startswith(d.name + '_')]
+        return max(owners, key=lambda d: len(d.name)) if owners else None
+
+    def _load(self, desc):
+        if desc.name not in self._loaded:
+            self._loaded.add(desc.name)
+            self._values.update(desc.context(self._toolbox))
+
+    def __getitem__(self, key):
+        if key not in self._values:
+            desc = self._owner(key)
+            if desc is not None:
+                self._load(desc)
+        return self._values[key]
+
+    def __iter__(self):
+        for desc in cl.DESCRIPTORS:
+            if desc.context is not None:
+                self._load(desc)
+        return iter(list(self._values))
+
+    def __len__(self):
+        return len(list(iter(self)))
+
+    def __bool__(self):
+        return True
+
+    @property
+    def asked(self):
+        """The clients whose programs were asked so far (for tests and cost checks)."""
+        return sorted(self._loaded)
+
+
 def client_context(toolbox):
-    """What the parsers need to know about the installed programs (versions, libraries)."""
-    context = {}
-    for desc in cl.DESCRIPTORS:
-        if desc.context is not None:
-            context.update(desc.context(toolbox))
-    return context
+    return ClientContext(toolbox)
 
 
 def remediation_context(toolbox=None):
@@ -362,8 +408,7 @@ def _clean_settings(settings):
 def is_client_entry(fmt, entry):
     """A muttrc without any TLS setting or server (e.g. the distribution's /etc/Muttrc) is not a client."""
     if fmt in ('mutt', 'neomutt'):
-        explicit = any(ev.get('value') is not None for p in cl.PROTOS for ev in entry['versions'][p][2])
-        return bool(entry['servers']) or explicit
+        return _mutt.configures_client(entry)
     return True
 
 
@@ -454,9 +499,8 @@ def _unparsable(document, client, path, why):
 # ---------------------------------------------------------------------------
 
 def _options(minimum='tls1_2', move_legacy_endpoints=False, context=None):
-    opts = dict(context or {})
-    opts.update({'min_protocol': minimum, 'move_legacy_endpoints': move_legacy_endpoints})
-    return opts
+    # A chain, not a copy: copying the context would ask every installed client for its version.
+    return ChainMap({'min_protocol': minimum, 'move_legacy_endpoints': move_legacy_endpoints}, context if context is not None else {})
 
 
 def _change_lines(edits):
@@ -473,8 +517,7 @@ def _change_lines(edits):
 
 def plan_parsed(parsed, decisions, options, file_change=None):
     """(edits, new_text) for a parsed file, acting only where ``decisions`` (entry key -> bool) say so."""
-    opts = dict(options)
-    opts['decisions'] = decisions
+    opts = ChainMap({'decisions': decisions}, options)
     if file_change is not None:
         opts['file_change'] = file_change
     edits = cl.plan_edits(parsed, opts)
@@ -532,7 +575,7 @@ def gather_mail_clients(document, users=None, script_paths=None, max_file_bytes=
     toolbox = toolbox or Toolbox()
     candidates = discover(users, passwd_entries, include_system=include_system)
     # Asking the client binaries for their versions costs a process each: only when a config needs it.
-    context = client_context(toolbox) if candidates else {}
+    context = client_context(toolbox)
     inv = sys.modules[__name__]
     policies = _tb.system_policies(inv, candidates, max_file_bytes)
     profiles = {}
@@ -579,12 +622,12 @@ def _gather_file(document, cand, context, toolbox, max_file_bytes):
     if fmt == 'thunderbird_policies':
         _tb.gather_policies(sys.modules[__name__], document, cand, parsed, toolbox)
         return
-    info = toolbox.info(client)
     entry_keys(parsed.entries)
     options = _options(context=context)
     for entry in parsed.entries:
         if not is_client_entry(fmt, entry):
             continue
+        info = toolbox.info(client)
         extra = {}
         if fmt == 'fetchmail':
             extra['file_mode'] = '%04o' % stat.S_IMODE(result.stat.st_mode)

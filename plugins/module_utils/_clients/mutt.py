@@ -16,6 +16,7 @@ from ansible_collections.mailtls.remediation.plugins.module_utils._clients._base
     Edit,
     LABELS,
     MARKER,
+    PROTOS,
     Parsed,
     _append_block,
     _endpoint_edits,
@@ -279,8 +280,19 @@ def mutt_context(toolbox, client='mutt'):
     return {'%s_defaults_modern' % client: modern, '%s_library' % client: info.get('library')}
 
 
+def configures_client(entry):
+    """A muttrc without any TLS setting or server (e.g. the distribution's /etc/Muttrc) is not a client."""
+    return bool(entry['servers']) or any(ev.get('value') is not None for p in PROTOS for ev in entry['versions'][p][2])
+
+
 def parse_for(fmt):
     def _parse(text, context):
+        parsed = parse_mutt(text, fmt)
+        if not any(configures_client(e) for e in parsed.entries):
+            # Nothing here depends on the installed program: do not ask it (a version check is a process).
+            for entry in parsed.entries:
+                entry['bounds'], entry['program'] = None, fmt
+            return parsed
         parsed = parse_mutt(text, fmt, context.get('%s_defaults_modern' % fmt, context.get('mutt_defaults_modern')))
         # With GnuTLS mutt builds its own priority string from ssl_use_*, which only [overrides] binds;
         # the OpenSSL build switches versions off with SSL_OP_NO_*, so the system minimum still applies.

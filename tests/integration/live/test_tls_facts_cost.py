@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 
+from ansible_collections.mailtls.remediation.plugins.module_utils import _clients as cl
 from harness.ansible import TARGET_PYTHON, ansible_env
 
 BIN = os.path.dirname(sys.executable)
@@ -19,11 +20,40 @@ BIN = os.path.dirname(sys.executable)
 MAX_POSTURE_BYTES = 20 * 1024
 
 
+def _client_binaries():
+    """(client, its program names), from the collection's own registry."""
+    return [(d.name, tuple(d.binaries)) for d in cl.DESCRIPTORS]
+
+
+def _processes(trace):
+    """(pid, program, argv text) of every successful exec in an ``strace -f`` log, and child pid -> parent pid.
+
+    strace splits a call that another process interrupts into ``<unfinished ...>`` and ``<... resumed>``.
+    """
+    started, parent, pending = [], {}, {}
+    with open(trace) as handle:
+        for line in handle:
+            pid_text, _, call = line.strip().partition(' ')
+            if not pid_text.isdigit():
+                continue
+            pid, call = int(pid_text), call.strip()
+            fork = re.match(r'(?:<\.\.\. )?(?:clone3?|v?fork)\b.*=\s*(\d+)$', call)
+            if fork:
+                parent[int(fork.group(1))] = pid
+                continue
+            match = re.match(r'execve\("([^"]+)", \[(.*?)\]', call)
+            if match:
+                pending[pid] = (match.group(1), match.group(2))
+            if (match or call.startswith('<... execve resumed>')) and call.endswith('= 0') and pid in pending:
+                started.append((pid,) + pending.pop(pid))
+    return started, parent
+
+
 def test_tls_facts_starts_no_second_python_and_stays_small(tmp_path):
     strace = shutil.which('strace')
     assert strace, 'strace is not installed (hack/bootstrap.sh installs it)'
     trace = str(tmp_path / 'trace')
-    proc = subprocess.run([strace, '-f', '-qq', '-s', '256', '-e', 'trace=execve', '-e', 'signal=none', '-o', trace,
+    proc = subprocess.run([strace, '-f', '-qq', '-s', '256', '-e', 'trace=execve,clone,clone3,fork,vfork', '-e', 'signal=none', '-o', trace,
                            os.path.join(BIN, 'ansible'), 'localhost', '-i', 'localhost,', '-c', 'local', '-o',
                            '-e', 'ansible_python_interpreter=%s' % TARGET_PYTHON, '-m', 'mailtls.remediation.tls_facts'],
                           env=ansible_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
@@ -31,9 +61,30 @@ def test_tls_facts_starts_no_second_python_and_stays_small(tmp_path):
     assert proc.returncode == 0, proc.stdout[-3000:]
     result = json.JSONDecoder().raw_decode(proc.stdout[proc.stdout.index('=> {') + 3:])[0]
     posture = result['ansible_facts']['mailtls_posture']
-    with open(trace) as handle:
-        execs = [m.group(1) for m in (re.search(r'execve\("([^"]+)", \[(.*?)\]', line) for line in handle
-                                      if line.rstrip().endswith('= 0')) if m]
+    started, parent = _processes(trace)
+    execs = [path for _, path, _ in started]
+    # What the module itself started: the descendants of the interpreter that ran it.
+    module_pids = set(pid for pid, path, argv in started if 'AnsiballZ_tls_facts' in argv and os.path.basename(path).startswith('python'))
+    assert module_pids, started
+
+    def in_module(pid):
+        while pid is not None:
+            if pid in module_pids:
+                return True
+            pid = parent.get(pid)
+        return False
+    commands = [argv for pid, _, argv in started if in_module(pid) and pid not in module_pids]
+    assert commands, 'the module started no command: the trace does not follow its children'
+    # A command that only describes a build is asked once, even where the posture and the plan both need it.
+    repeated = sorted(set(argv for argv in commands if commands.count(argv) > 1 and 'ld-linux' not in argv))
+    assert repeated == [], repeated
+    # A mail client program is asked about itself only when a configuration of it was found.
+    clients = set(c['client'] for c in posture.get('clients', []))
+    client_programs = set(b for _, binaries in _client_binaries() for b in binaries)
+    asked = set(os.path.basename(path) for pid, path, _ in started if in_module(pid) and os.path.basename(path) in client_programs)
+    asked_for = set(name for name, binaries in _client_binaries() if asked & set(binaries))
+    # Postfix is read as a whole instance (main.cf and master.cf): its version decides its defaults.
+    assert asked_for <= clients | {'postfix'}, (asked_for, clients)
     pythons = [e for e in execs if os.path.basename(e).startswith('python')]
     # ansible itself, then the module's interpreter: nothing else runs Python.
     assert len([p for p in pythons if os.path.realpath(p) == os.path.realpath(TARGET_PYTHON)]) == 1, pythons

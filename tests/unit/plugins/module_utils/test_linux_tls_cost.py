@@ -90,3 +90,32 @@ def test_python_stack_points_at_the_openssl_evidence_instead_of_copying_it():
     P.evaluate(doc)
     with open(SCHEMA_PATH) as handle:
         jsonschema.Draft202012Validator(json.load(handle)).validate(doc)
+
+
+def _counting_binary(tmp_path, answer):
+    counter = tmp_path / 'runs'
+    binary = tmp_path / 'tool'
+    binary.write_text('#!/bin/sh\necho run >> "%s"\necho "%s"\n' % (counter, answer))
+    binary.chmod(0o755)
+    return str(binary), counter
+
+
+def test_a_build_answer_is_asked_once_per_binary(tmp_path):
+    binary, counter = _counting_binary(tmp_path, 'tool 1.0')
+    first = L.run_command([binary, 'version', '-a'], memo=True)
+    again = L.run_command([binary, 'version', '-a'], memo=True)
+    assert first == again and first[1] == 'tool 1.0\n'
+    assert counter.read_text().count('run') == 1
+    # Asked another way, or without memo, the program runs.
+    L.run_command([binary, 'version'], memo=True)
+    L.run_command([binary, 'version', '-a'])
+    assert counter.read_text().count('run') == 3
+
+
+def test_a_replaced_binary_is_asked_again(tmp_path):
+    binary, counter = _counting_binary(tmp_path, 'tool 1.0')
+    assert L.run_command([binary, '--version'], memo=True)[1] == 'tool 1.0\n'
+    os.unlink(binary)
+    # An upgrade in place: the same path, maybe the same inode, another size.
+    binary, counter = _counting_binary(tmp_path, 'tool 2.0.1')
+    assert L.run_command([binary, '--version'], memo=True)[1] == 'tool 2.0.1\n'

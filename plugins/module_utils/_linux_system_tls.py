@@ -312,10 +312,10 @@ def plan_system(openssl_conf=None, gnutls_config='/etc/gnutls/config', gnutls=Tr
     """
     edits, refusals, policy_change = [], {}, None
     try:
-        binary, version, config_path = locate_openssl(config_path=openssl_conf)
+        _binary, version, config_path = locate_openssl(config_path=openssl_conf)
     except PolicyError as exc:
         refusals['openssl'] = str(exc)
-        binary = version = config_path = None
+        version = config_path = None
     if config_path is not None and crypto_policies_active() and openssl_conf is None:
         current = current_crypto_policy()
         target = plan_crypto_policy(current, mode, min_protocol)

@@ -283,7 +283,8 @@ results:
       sample: local_policy
     reason:
       description: Short machine-readable cause, for example V(protocol_version), V(no_protocols_available),
-        V(cipher_or_signature), V(certificate), V(connection_closed), V(timeout), V(starttls).
+        V(cipher_or_signature), V(certificate), V(connection_closed), V(timeout), V(starttls); on Windows
+        V(dotnet_without_tls13) when the .NET Framework has no TLS 1.3 member and TLS 1.3 was not tried.
       type: str
       sample: protocol_version
     attempts:
@@ -371,6 +372,14 @@ summary:
       description: The verdict in words.
       type: str
       sample: TLS 1.2 or newer works (tls1_2:openssl) and no legacy protocol was negotiated
+probe_process:
+  description:
+    - Windows only. V(child) when the probes ran in a fresh C(powershell.exe) (no TLS session or credential
+      cached by the task's own process can mask a refusal), V(in-process) when no child could be started
+      and the probes ran in the task's process (a warning says so).
+  returned: on Windows
+  type: str
+  sample: child
 client_results:
   description: One entry per client (account) x endpoint when O(clients) is given, with RV(results) keys plus C(client),
     C(library), C(min_protocol), C(max_protocol), C(path) and C(ok) (TLS 1.2 or newer negotiated).

@@ -16,6 +16,7 @@ import pytest
 
 from ansible_collections.mailtls.remediation.plugins.module_utils import _linux_tls as L
 from ansible_collections.mailtls.remediation.plugins.module_utils import _posture as P
+from harness.collection_root import COLLECTIONS_ROOT
 
 SCHEMA_PATH = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'schemas', 'posture-v1.schema.json')
 
@@ -25,6 +26,21 @@ def test_python_defaults_of_this_interpreter_match_a_child_of_it():
     assert error is None
     proc = subprocess.run([sys.executable, '-c', L._PY_PROBE], stdout=subprocess.PIPE, check=True)
     assert here == json.loads(proc.stdout)
+
+
+@pytest.mark.parametrize('policy', ['MinProtocol = TLSv1\nCipherString = DEFAULT@SECLEVEL=0', 'MinProtocol = TLSv1.3\nMaxProtocol = TLSv1.3',
+                                    'MaxProtocol = TLSv1.1'])
+def test_python_defaults_in_process_match_create_default_context_under_any_policy(tmp_path, policy):
+    conf = tmp_path / 'openssl.cnf'
+    conf.write_text('openssl_conf = d\n[d]\nssl_conf = s\n[s]\nsystem_default = sd\n[sd]\n%s\n' % policy)
+    env = dict(os.environ, OPENSSL_CONF=str(conf))
+    here = ('import json, sys; sys.path.insert(0, %r); '
+            'from ansible_collections.mailtls.remediation.plugins.module_utils import _linux_tls as L; '
+            'print(json.dumps(L.python_tls_defaults(sys.executable)[0]))' % COLLECTIONS_ROOT)
+    results = [json.loads(subprocess.run([sys.executable, '-c', code], env=env, stdout=subprocess.PIPE, check=True).stdout)
+               for code in (here, L._PY_PROBE)]
+    assert results[0] == results[1]
+    assert results[0]['min'] != 'MINIMUM_SUPPORTED' or results[0]['max'] != 'MAXIMUM_SUPPORTED', 'the policy was not read'
 
 
 def test_python_defaults_of_this_interpreter_start_no_process(monkeypatch):

@@ -26,17 +26,17 @@ def _client_binaries():
 
 
 def _processes(trace):
-    """(pid, program, argv text) of every successful exec in an ``strace -f`` log, and child pid -> parent pid.
+    """{pid, path, argv text} of every successful exec in an ``strace -f`` log, and child pid -> parent pid.
 
     strace splits a call that another process interrupts into ``<unfinished ...>`` and ``<... resumed>``.
     """
     started, parent, pending = [], {}, {}
     with open(trace) as handle:
         for line in handle:
-            pid_text, _, call = line.strip().partition(' ')
-            if not pid_text.isdigit():
+            fields = line.strip().split(None, 1)
+            if len(fields) != 2 or not fields[0].isdigit():
                 continue
-            pid, call = int(pid_text), call.strip()
+            pid, call = int(fields[0]), fields[1].strip()
             fork = re.match(r'(?:<\.\.\. )?(?:clone3?|v?fork)\b.*=\s*(\d+)$', call)
             if fork:
                 parent[int(fork.group(1))] = pid
@@ -45,7 +45,8 @@ def _processes(trace):
             if match:
                 pending[pid] = (match.group(1), match.group(2))
             if (match or call.startswith('<... execve resumed>')) and call.endswith('= 0') and pid in pending:
-                started.append((pid,) + pending.pop(pid))
+                path, argv = pending.pop(pid)
+                started.append({'pid': pid, 'path': path, 'argv': argv})
     return started, parent
 
 
@@ -62,9 +63,9 @@ def test_tls_facts_starts_no_second_python_and_stays_small(tmp_path):
     result = json.JSONDecoder().raw_decode(proc.stdout[proc.stdout.index('=> {') + 3:])[0]
     posture = result['ansible_facts']['mailtls_posture']
     started, parent = _processes(trace)
-    execs = [path for _, path, _ in started]
+    execs = [p['path'] for p in started]
     # What the module itself started: the descendants of the interpreter that ran it.
-    module_pids = set(pid for pid, path, argv in started if 'AnsiballZ_tls_facts' in argv and os.path.basename(path).startswith('python'))
+    module_pids = set(p['pid'] for p in started if 'AnsiballZ_tls_facts' in p['argv'] and os.path.basename(p['path']).startswith('python'))
     assert module_pids, started
 
     def in_module(pid):
@@ -73,15 +74,16 @@ def test_tls_facts_starts_no_second_python_and_stays_small(tmp_path):
                 return True
             pid = parent.get(pid)
         return False
-    commands = [argv for pid, _, argv in started if in_module(pid) and pid not in module_pids]
+    children = [p for p in started if in_module(p['pid']) and p['pid'] not in module_pids]
+    commands = [p['argv'] for p in children]
     assert commands, 'the module started no command: the trace does not follow its children'
     # A command that only describes a build is asked once, even where the posture and the plan both need it.
     repeated = sorted(set(argv for argv in commands if commands.count(argv) > 1 and 'ld-linux' not in argv))
     assert repeated == [], repeated
     # A mail client program is asked about itself only when a configuration of it was found.
     clients = set(c['client'] for c in posture.get('clients', []))
-    client_programs = set(b for _, binaries in _client_binaries() for b in binaries)
-    asked = set(os.path.basename(path) for pid, path, _ in started if in_module(pid) and os.path.basename(path) in client_programs)
+    client_programs = set(b for name, binaries in _client_binaries() for b in binaries)
+    asked = set(os.path.basename(p['path']) for p in children if os.path.basename(p['path']) in client_programs)
     asked_for = set(name for name, binaries in _client_binaries() if asked & set(binaries))
     # Postfix is read as a whole instance (main.cf and master.cf): its version decides its defaults.
     assert asked_for <= clients | {'postfix'}, (asked_for, clients)

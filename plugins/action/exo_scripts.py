@@ -111,35 +111,45 @@ def _json_safe(value):
 
 
 _DOT_SOURCE = re.compile(r'(?:^|[;{(\s])[.&][ \t]+["\']?([^"\'\r\n;|)]+)', re.M)
+# the rest of a dot-source or & statement, and the script names in it: . (Join-Path $PSScriptRoot 'lib\x.ps1')
+_SOURCE_STATEMENT = re.compile(r'(?:^|[;{(\s])[.&][ \t]+([^\r\n;|]+)', re.M)
+_SCRIPT_NAME = re.compile(r'([^\\/"\'`\s()]+\.ps1)(?![\w.])', re.I)
 
 
 def _sourced_names(text):
-    """Base names (lower case) of the files a script dot-sources or calls with ``&``."""
+    """Base names (lower case) of the files a script dot-sources or calls with ``&``.
+
+    The target as written (``. .\\connect.ps1``, ``. "$PSScriptRoot\\connect.ps1"``, ``& .\\connect``: PowerShell
+    finds ``connect.ps1``), and every script name in the statement, for targets built with ``Join-Path``.
+    """
     out = set()
     for match in _DOT_SOURCE.finditer(text or ''):
         target = match.group(1).strip().replace('\\', '/')
         if target:
-            out.add(target.rsplit('/', 1)[-1].lower())
+            name = target.rsplit('/', 1)[-1].lower()
+            out.add(name)
+            if re.match(r'^[\w-]+$', name):
+                out.add(name + '.ps1')
+    for match in _SOURCE_STATEMENT.finditer(text or ''):
+        out.update(name.lower() for name in _SCRIPT_NAME.findall(match.group(1)))
     return out
 
 
-def cross_file_reads(works):
+def cross_file_reads(works, readers=()):
     """Def-use across dot-sourced files of one run: a migration is dropped when a file that shares its scope reads a
     variable the migration removes.
 
-    Two files share a scope when one dot-sources (or calls) the other by file name. The files the
-    controller sees are the candidates of the run, so a reader that matched no prefilter pattern is
-    not seen; the engine's own check still covers every read inside the file.
+    Two files share a scope when one dot-sources (or calls) the other by file name. ``works`` are the
+    candidates of the run; ``readers`` are files of the same tree read only for this check (they
+    matched no prefilter pattern, see :func:`scope_prefilter`). The engine's own check covers every
+    read inside the file.
     """
-    by_name = {}
-    for work in works:
-        by_name.setdefault(os.path.basename(work.path).lower(), []).append(work)
     for work in works:
         names = getattr(work, 'removed_names', None)
         if work.new_bytes is None or not names:
             continue
         partners = []
-        for other in works:
+        for other in list(works) + list(readers):
             if other is work or other.text is None:
                 continue
             if os.path.basename(work.path).lower() in _sourced_names(other.text) or \
@@ -152,16 +162,36 @@ def cross_file_reads(works):
             if match is None:
                 continue
             line = text.count('\n', 0, match.start()) + 1
-            work.new_bytes = work.new_text = None
-            work.status = 'unchanged'
-            work.legacy_remaining = work.legacy_before
-            work.findings = list(work.findings_before) + [{
-                'path': work.path, 'line': 1, 'column': 1, 'end_line': 1, 'end_column': 1, 'id': 'EXO031', 'severity': 'error',
-                'rule': 'dangling-read', 'rewritable': False,
-                'message': 'Script not rewritten: %s (line %d) reads $%s, which this rewrite would remove; the files share a scope '
-                           'through dot-sourcing' % (other.path, line, match.group(1)),
-            }]
+            _keep_unchanged(work, '%s (line %d) reads $%s, which this rewrite would remove; the files share a scope '
+                                  'through dot-sourcing' % (other.path, line, match.group(1)))
             break
+
+
+def _keep_unchanged(work, why):
+    """Drop a planned rewrite: the file stays byte-identical and says why (EXO031)."""
+    work.new_bytes = work.new_text = None
+    work.status = 'unchanged'
+    work.legacy_remaining = work.legacy_before
+    work.findings = list(work.findings_before) + [{
+        'path': work.path, 'line': 1, 'column': 1, 'end_line': 1, 'end_column': 1, 'id': 'EXO031', 'severity': 'error',
+        'rule': 'dangling-read', 'rewritable': False, 'message': 'Script not rewritten: %s' % why,
+    }]
+
+
+def migrated_with_removals(works):
+    return [w for w in works if w.new_bytes is not None and getattr(w, 'removed_names', None)]
+
+
+def scope_prefilter(works):
+    """Prefilter patterns for the files that may share a scope with a migration: those that name a migrated
+    file (to dot-source or call it) and those that read a removed variable (a file a migrated one
+    dot-sources). A superset: :func:`cross_file_reads` then decides by the sourcing relation."""
+    patterns = set()
+    for work in migrated_with_removals(works):
+        patterns.add(re.escape(os.path.basename(work.path)))
+        for name in work.removed_names:
+            patterns.add(r'\$\{?(?:(?:global|script):)?%s\b' % re.escape(name))
+    return sorted(patterns)
 
 
 class FileWork(object):
@@ -248,8 +278,11 @@ class ActionModule(ActionBase):
             if work.data is not None:
                 self._analyse(work, args, warnings)
             works.append(work)
+        scope_files = []
         if args['mode'] == 'migrate':
-            cross_file_reads(works)
+            readers = self._scope_readers(args, works, task_vars, warnings)
+            scope_files = [r.path for r in readers]
+            cross_file_reads(works, readers)
 
         to_write = [w for w in works if w.new_bytes is not None]
         refused = []
@@ -296,6 +329,7 @@ class ActionModule(ActionBase):
             legacy_remaining=legacy_remaining,
             parse_errors=parse_errors,
             skipped_files=scan_result.get('skipped_files', []),
+            scope_files=scope_files,
         )
         if args['mode'] == 'migrate':
             result['auth_limits'] = getattr(exo_engine, 'AUTH_LIMITS', {}).get(args['auth'])
@@ -346,6 +380,45 @@ class ActionModule(ActionBase):
             follow_symlinks=args['follow_symlinks'],
         )
         return scan_args
+
+    def _scope_readers(self, args, works, task_vars, warnings):
+        """Files of the same tree that are no candidate but may share a scope with a migration (read only).
+
+        A second walk, only when a migration removes a name: its prefilter is made of the migrated
+        files' names and the removed variables (see :func:`scope_prefilter`).
+        """
+        patterns = scope_prefilter(works)
+        if not patterns:
+            return []
+        scan_args = self._scan_args(args)
+        scan_args['prefilter'] = patterns
+        if args['on_controller']:
+            found = local_files.scan_paths([self._controller_path(p) for p in args['paths']], include_content=True, **scan_args)
+        else:
+            module_args = dict(scan_args, state='scan', include_content=True)
+            if args['paths']:
+                module_args['paths'] = args['paths']
+            found = self._run_helper(module_args, task_vars)
+        if found.get('failed'):
+            # Fail closed: without the readers no migration that removes a name can be proven safe.
+            warnings.append('the files that may share a scope with a migration could not be read (%s); '
+                            'migrations that remove a name are not written' % found.get('msg', 'unknown error'))
+            for work in migrated_with_removals(works):
+                _keep_unchanged(work, 'the files that may dot-source it could not be read')
+            return []
+        known = set(w.path for w in works)
+        readers = []
+        for candidate in found.get('candidates', []):
+            if candidate['path'] in known:
+                continue
+            reader = FileWork(candidate)
+            data = reader.data if reader.data is not None else base64.b64decode(candidate.get('content') or '')
+            try:
+                reader.text = exo_engine.decode_script(data)[0]
+            except Exception:  # pylint: disable=broad-exception-caught
+                continue  # not text the engine can read: it cannot read a variable either
+            readers.append(reader)
+        return readers
 
     def _controller_path(self, path):
         path = os.path.expanduser(path)

@@ -357,6 +357,16 @@ parse_errors:
   type: list
   elements: dict
   sample: []
+scope_files:
+  description:
+    - In O(mode=migrate), files that are no candidate (they match no prefilter pattern) but name a migrated
+      file or read a variable a migration removes. They are read in a second walk of O(paths), only to
+      check that no file sharing a scope through dot-sourcing (or C(&)) reads what a rewrite removes
+      (EXO031), and never written. Empty when no migration removes a name.
+  returned: always
+  type: list
+  elements: str
+  sample: [/opt/automation/nightly.ps1]
 skipped_files:
   description: Files or folders the helper could not read or that were too large.
   returned: always

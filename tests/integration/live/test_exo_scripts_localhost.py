@@ -235,3 +235,28 @@ def test_file_changed_since_scan_is_refused(tree):
     # the other file was still migrated, in the same write call
     assert b'New-PSSession' not in (scripts / 'jobs' / 'mailbox-report.ps1').read_bytes()
     assert [f['status'] for f in result['files'] if f['path'] == str(target)] == ['refused']
+
+
+def test_a_script_that_dot_sources_the_connect_keeps_it_from_being_migrated(tmp_path):
+    """The reader names no Exchange endpoint or cmdlet: the host-side helper finds it in a second walk."""
+    scripts = tmp_path / 'scripts'
+    (scripts / 'lib').mkdir(parents=True)
+    connect = ('$Session = New-PSSession -ConfigurationName Microsoft.Exchange -ConnectionUri '
+               'https://outlook.office365.com/powershell-liveid/ -Credential $cred -Authentication Basic -AllowRedirection\n'
+               'Import-PSSession $Session -DisableNameChecking | Out-Null\n')
+    (scripts / 'lib' / 'Connect-Tenant.ps1').write_text(connect)
+    (scripts / 'nightly.ps1').write_text('. (Join-Path $PSScriptRoot "lib\\Connect-Tenant.ps1")\nGet-Mailbox -ResultSize 10\n'
+                                         'Remove-PSSession $Session\n')
+    (scripts / 'other.ps1').write_text(connect)
+    work = tmp_path / 'work'
+    work.mkdir()
+    before = _snapshot(scripts)
+    result, output = Runner(str(work)).run({'mode': 'migrate', 'paths': [str(scripts)]})
+    assert not result.get('failed'), output[-3000:]
+    # The shared connect stays as it is, with the reason; a connect nobody sources is migrated.
+    assert (scripts / 'lib' / 'Connect-Tenant.ps1').read_text() == connect
+    assert 'Connect-ExchangeOnline' in (scripts / 'other.ps1').read_text()
+    assert _snapshot(scripts)['nightly.ps1'] == before['nightly.ps1']
+    blocked = [f for f in result['findings'] if f['id'] == 'EXO031' and f['path'].endswith('Connect-Tenant.ps1')]
+    assert blocked and 'nightly.ps1' in blocked[0]['message'], result['findings']
+    assert result['scope_files'] == [str(scripts / 'nightly.ps1')]

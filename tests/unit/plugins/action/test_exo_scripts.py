@@ -515,3 +515,66 @@ def test_dot_sourced_reader_of_a_removed_session_keeps_the_defining_file(monkeyp
     blocked = [f for f in res['findings'] if f['id'] == 'EXO031' and f['path'].endswith('connect.ps1')]
     assert blocked and 'report.ps1' in blocked[0]['message'] and '$EXOSession' in blocked[0]['message']
     assert res['auth_limits'] and 'MFA' in res['auth_limits']
+
+
+CONNECT_SESSION = ('$global:EXOSession = New-PSSession -ConfigurationName Microsoft.Exchange '
+                   '-ConnectionUri https://outlook.office365.com/powershell-liveid/ -Credential $c -Authentication Basic '
+                   '-AllowRedirection\nImport-PSSession $global:EXOSession | Out-Null\n')
+
+
+@pytest.mark.parametrize('layout', ['reader_sources_connect', 'connect_sources_reader'])
+def test_a_reader_the_prefilter_does_not_match_still_keeps_the_defining_file(monkeypatch, tmp_path, layout):
+    """The reader mentions no Exchange endpoint or cmdlet, so it is no candidate; it still shares the scope."""
+    from ansible_collections.mailtls.remediation.plugins.plugin_utils import exo as real_engine
+    root = tmp_path / 'scripts'
+    root.mkdir()
+    reader = 'if ($EXOSession.State -eq "Opened") { Remove-PSSession $EXOSession }\n'
+    if layout == 'reader_sources_connect':
+        connect = CONNECT_SESSION
+        (root / 'nightly.ps1').write_text('. "$PSScriptRoot\\connect.ps1"\n' + reader)
+        reader_name = 'nightly.ps1'
+    else:
+        connect = CONNECT_SESSION + '. "$PSScriptRoot\\cleanup.ps1"\n'
+        (root / 'cleanup.ps1').write_text(reader)
+        reader_name = 'cleanup.ps1'
+    (root / 'connect.ps1').write_text(connect)
+    (root / 'unrelated.ps1').write_text('Get-ChildItem | Out-Null\n')
+    assert not real_engine.prefilter_match((root / reader_name).read_text())
+    h = Harness(monkeypatch, engine=real_engine)
+    res = h.run({'mode': 'migrate', 'paths': [str(root)]})
+    assert (root / 'connect.ps1').read_text() == connect
+    blocked = [f for f in res['findings'] if f['id'] == 'EXO031' and f['path'].endswith('connect.ps1')]
+    assert blocked and reader_name in blocked[0]['message'] and '$EXOSession' in blocked[0]['message'], res['findings']
+    # The reader was read for the check only: never a candidate, never written.
+    assert res['candidates'] == [str(root / 'connect.ps1')]
+    assert res['scope_files'] == [str(root / reader_name)]
+    assert not res['changed']
+
+
+def test_without_a_removed_name_no_second_scan_runs(monkeypatch, tmp_path):
+    from ansible_collections.mailtls.remediation.plugins.plugin_utils import exo as real_engine
+    root = tmp_path / 'scripts'
+    root.mkdir()
+    (root / 'clean.ps1').write_text('Connect-ExchangeOnline -UserPrincipalName admin@contoso.example\nGet-Mailbox\n')
+    h = Harness(monkeypatch, engine=real_engine)
+    res = h.run({'mode': 'migrate', 'paths': [str(root)]})
+    assert [c.get('state', 'scan') for c in h.calls] == ['scan']
+    assert res['scope_files'] == []
+
+
+@pytest.mark.parametrize('statement, name', [
+    ('. "$PSScriptRoot\\connect.ps1"', 'connect.ps1'),
+    ('. .\\connect.ps1', 'connect.ps1'),
+    ('& .\\connect', 'connect.ps1'),
+    ('. (Join-Path $PSScriptRoot "lib\\Connect-Tenant.ps1")', 'connect-tenant.ps1'),
+    ("& (Join-Path -Path $here -ChildPath 'Connect.ps1') -Tenant x", 'connect.ps1'),
+    ('if ($x) { . ./helpers/Connect.PS1 }', 'connect.ps1'),
+])
+def test_sourced_script_names(statement, name):
+    assert name in action_mod._sourced_names(statement)
+
+
+@pytest.mark.parametrize('text', ['Write-Host "see connect.ps1"', '$v = 1.5', 'Get-Item ./connect.ps1'])
+def test_text_that_sources_nothing(text):
+    # (A commented-out dot-source still counts: the check errs towards keeping a file as it is.)
+    assert 'connect.ps1' not in action_mod._sourced_names(text)

@@ -144,10 +144,8 @@ def cross_file_reads(works, readers=()):
     matched no prefilter pattern, see :func:`scope_prefilter`). The engine's own check covers every
     read inside the file.
     """
-    for work in works:
-        names = getattr(work, 'removed_names', None)
-        if work.new_bytes is None or not names:
-            continue
+    for work in migrated_with_removals(works):
+        names = work.removed_names
         partners = []
         for other in list(works) + list(readers):
             if other is work or other.text is None:
@@ -213,6 +211,13 @@ class FileWork(object):
         self.edits = 0
         self.parse_errors = []
         self.status = 'scanned'
+        if self.data is None and 'content' in candidate:
+            # the host-side helper sends the bytes as base64; the controller-side scan gives them as they are
+            try:
+                self.data = base64.b64decode(candidate['content'])
+            except (binascii.Error, ValueError, TypeError):
+                self.status = 'error'
+                self.parse_errors.append({'message': 'helper returned content that is not base64'})
         self.removed_names = []
         self.write_result = None
 
@@ -269,12 +274,6 @@ class ActionModule(ActionBase):
         works = []
         for candidate in scan_result.get('candidates', []):
             work = FileWork(candidate)
-            if work.data is None and 'content' in candidate:
-                try:
-                    work.data = base64.b64decode(candidate['content'])
-                except (binascii.Error, ValueError, TypeError):
-                    work.status = 'error'
-                    work.parse_errors.append({'message': 'helper returned content that is not base64'})
             if work.data is not None:
                 self._analyse(work, args, warnings)
             works.append(work)
@@ -390,15 +389,7 @@ class ActionModule(ActionBase):
         patterns = scope_prefilter(works)
         if not patterns:
             return []
-        scan_args = self._scan_args(args)
-        scan_args['prefilter'] = patterns
-        if args['on_controller']:
-            found = local_files.scan_paths([self._controller_path(p) for p in args['paths']], include_content=True, **scan_args)
-        else:
-            module_args = dict(scan_args, state='scan', include_content=True)
-            if args['paths']:
-                module_args['paths'] = args['paths']
-            found = self._run_helper(module_args, task_vars)
+        found = self._scan(args, task_vars, prefilter=patterns)
         if found.get('failed'):
             # Fail closed: without the readers no migration that removes a name can be proven safe.
             warnings.append('the files that may share a scope with a migration could not be read (%s); '
@@ -412,9 +403,10 @@ class ActionModule(ActionBase):
             if candidate['path'] in known:
                 continue
             reader = FileWork(candidate)
-            data = reader.data if reader.data is not None else base64.b64decode(candidate.get('content') or '')
+            if reader.data is None:
+                continue
             try:
-                reader.text = exo_engine.decode_script(data)[0]
+                reader.text = exo_engine.decode_script(reader.data)[0]
             except Exception:  # pylint: disable=broad-exception-caught
                 continue  # not text the engine can read: it cannot read a variable either
             readers.append(reader)
@@ -426,8 +418,11 @@ class ActionModule(ActionBase):
             path = os.path.join(self._loader.get_basedir(), path)
         return os.path.normpath(path)
 
-    def _scan(self, args, task_vars):
+    def _scan(self, args, task_vars, prefilter=None):
+        """Walk the paths; ``prefilter`` replaces the engine's patterns (the scope walk)."""
         scan_args = self._scan_args(args)
+        if prefilter is not None:
+            scan_args['prefilter'] = prefilter
         if args['on_controller']:
             paths = [self._controller_path(p) for p in args['paths']]
             return local_files.scan_paths(paths, include_content=True, **scan_args)

@@ -686,8 +686,7 @@ def plan_file(path, fmt, options, context, max_file_bytes=DEFAULT_MAX_FILE_BYTES
         item['msg'] = '%s files hold no TLS settings' % fmt
         return item
     text = cl.decode(result.data)
-    opts = dict(options)
-    opts.update(context)
+    opts = ChainMap(dict(options), context)
     parsed, why = _parse_safely(fmt, text, context)
     if parsed is None or not parsed.ok:
         item['status'] = 'unparsable'

@@ -91,6 +91,13 @@ def test_a_configured_muttrc_reads_as_it_would_with_every_program_asked_first(tm
     lazily = cl.parse('mutt', text, mc.client_context(RecordingToolbox()))
     assert [e['versions'] for e in lazily.entries] == [e['versions'] for e in eager.entries]
     assert [e['bounds'] for e in lazily.entries] == [e['bounds'] for e in eager.entries]
+    # With an answer that changes the reading (an old mutt built with OpenSSL), the lazy context still gives it.
+    old_mutt = 'Mutt 1.10.1 (2018-07-13)\n+USE_SSL_OPENSSL\n'
+    answering = mc.Toolbox(runner=lambda argv, timeout=5: old_mutt, which=lambda name: '/usr/bin/%s' % name)
+    eager = cl.parse('mutt', text, dict(mc.client_context(answering)))
+    lazily = cl.parse('mutt', text, mc.client_context(mc.Toolbox(runner=lambda argv, timeout=5: old_mutt, which=lambda name: '/usr/bin/%s' % name)))
+    assert [e['bounds'] for e in lazily.entries] == [e['bounds'] for e in eager.entries] == ['library']
+    assert [e['versions'] for e in lazily.entries] == [e['versions'] for e in eager.entries]
 
 
 def test_options_chain_the_context_without_asking_it():

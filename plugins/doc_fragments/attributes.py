@@ -48,6 +48,19 @@ requirements:
   - Python 3.8 or newer on the target (standard library only).
 '''
 
+    # Python modules that import the collection's module_utils keep their compiled form on the host.
+    BYTECODE_CACHE = r'''
+options: {}
+notes:
+  - On Linux targets the module keeps the compiled form of the collection's own module_utils in
+    C(~/.cache/mailtls.remediation/bytecode) of the remote user (mode 0700, one folder per Python
+    bytecode format), as Python's C(__pycache__) does for installed code, so later runs start
+    without compiling them again. Entries are named by a hash of their source, so a new collection
+    version never reads an old one; the folder is used only when nobody else can write to it, and
+    nothing else on the host is written. Set C(MAILTLS_BYTECODE_CACHE=off) in the task's
+    C(environment) to turn it off, or to an absolute path to keep it elsewhere.
+'''
+
     FACTS = r'''
 options: {}
 attributes:

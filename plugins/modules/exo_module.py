@@ -79,6 +79,7 @@ notes:
 extends_documentation_fragment:
   - mailtls.remediation.attributes
   - mailtls.remediation.attributes.dual_platform
+  - mailtls.remediation.attributes.bytecode_cache
 attributes:
   check_mode:
     support: full
@@ -193,6 +194,8 @@ install_path:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
+# Compiled once per host and kept (see _bytecode_cache): must come before the other module_utils.
+from ansible_collections.mailtls.remediation.plugins.module_utils import _bytecode_cache  # noqa: F401  pylint: disable=unused-import
 
 from ansible_collections.mailtls.remediation.plugins.module_utils._exo_module import (
     DEFAULT_MINIMUM,

@@ -102,6 +102,7 @@ extends_documentation_fragment:
   - mailtls.remediation.attributes.posix
   - mailtls.remediation.tls_policy
   - mailtls.remediation.tls_policy.rollback
+  - mailtls.remediation.attributes.bytecode_cache
 attributes:
   check_mode:
     support: full
@@ -249,6 +250,8 @@ import datetime
 import os
 
 from ansible.module_utils.basic import AnsibleModule
+# Compiled once per host and kept (see _bytecode_cache): must come before the other module_utils.
+from ansible_collections.mailtls.remediation.plugins.module_utils import _bytecode_cache  # noqa: F401  pylint: disable=unused-import
 from ansible_collections.mailtls.remediation.plugins.module_utils import _linux_tls
 from ansible_collections.mailtls.remediation.plugins.module_utils import _mail_clients
 from ansible_collections.mailtls.remediation.plugins.module_utils._atomic import FileChangedError, read_file, restore_backup, sha256_bytes

@@ -135,6 +135,7 @@ extends_documentation_fragment:
   - mailtls.remediation.tls_policy
   - mailtls.remediation.tls_policy.rollback
   - mailtls.remediation.tls_policy.gnutls_config
+  - mailtls.remediation.attributes.bytecode_cache
 attributes:
   check_mode:
     support: full
@@ -285,6 +286,8 @@ import os
 import time
 
 from ansible.module_utils.basic import AnsibleModule
+# Compiled once per host and kept (see _bytecode_cache): must come before the other module_utils.
+from ansible_collections.mailtls.remediation.plugins.module_utils import _bytecode_cache  # noqa: F401  pylint: disable=unused-import
 from ansible_collections.mailtls.remediation.plugins.module_utils import _linux_system_tls as policy
 from ansible_collections.mailtls.remediation.plugins.module_utils._atomic import (
     FileChangedError,

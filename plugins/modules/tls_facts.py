@@ -60,6 +60,7 @@ extends_documentation_fragment:
   - mailtls.remediation.attributes.dual_platform
   - mailtls.remediation.attributes.facts
   - mailtls.remediation.tls_policy.gnutls_config
+  - mailtls.remediation.attributes.bytecode_cache
 attributes:
   check_mode:
     support: full
@@ -131,6 +132,8 @@ duration_ms:
 import time
 
 from ansible.module_utils.basic import AnsibleModule
+# Compiled once per host and kept (see _bytecode_cache): must come before the other module_utils.
+from ansible_collections.mailtls.remediation.plugins.module_utils import _bytecode_cache  # noqa: F401  pylint: disable=unused-import
 from ansible_collections.mailtls.remediation.plugins.module_utils import _linux_system_tls
 from ansible_collections.mailtls.remediation.plugins.module_utils import _linux_tls
 from ansible_collections.mailtls.remediation.plugins.module_utils import _mail_clients

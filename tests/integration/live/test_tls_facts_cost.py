@@ -92,3 +92,31 @@ def test_tls_facts_starts_no_second_python_and_stays_small(tmp_path):
     assert len([p for p in pythons if os.path.realpath(p) == os.path.realpath(TARGET_PYTHON)]) == 1, pythons
     size = len(json.dumps(posture, separators=(',', ':')))
     assert size <= MAX_POSTURE_BYTES, 'posture of this machine is %d bytes' % size
+
+
+def _tls_facts(env_extra):
+    proc = subprocess.run([os.path.join(BIN, 'ansible'), 'localhost', '-i', 'localhost,', '-c', 'local', '-o',
+                           '-e', 'ansible_python_interpreter=%s' % TARGET_PYTHON, '-m', 'mailtls.remediation.tls_facts'],
+                          env=ansible_env(env_extra), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
+                          timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    posture = json.JSONDecoder().raw_decode(proc.stdout[proc.stdout.index('=> {') + 3:])[0]['ansible_facts']['mailtls_posture']
+    # what differs between two calls by nature: when, and how long
+    for key in ('gathered_at', 'duration_ms'):
+        posture.pop(key, None)
+    return posture
+
+
+def test_the_kept_bytecode_changes_nothing_but_the_start(tmp_path):
+    """A real tls_facts run through Ansible keeps the compiled module_utils, and a run from them says what an uncached run says."""
+    cache = tmp_path / 'bytecode'
+    cache.mkdir(mode=0o700)
+    first = _tls_facts({'MAILTLS_BYTECODE_CACHE': str(cache)})
+    (folder,) = os.listdir(str(cache))
+    kept = set(os.listdir(str(cache / folder)))
+    # one entry per module_utils file the module imports (the posture, the gatherers, every client descriptor, ...)
+    assert len(kept) >= 20, kept
+    again = _tls_facts({'MAILTLS_BYTECODE_CACHE': str(cache)})
+    assert set(os.listdir(str(cache / folder))) == kept, 'a second run compiled again instead of reading what the first kept'
+    uncached = _tls_facts({'MAILTLS_BYTECODE_CACHE': 'off'})
+    assert first == again == uncached

@@ -1,0 +1,237 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, mailtls.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""PRIVATE: keep the compiled form of this collection's module_utils between runs on a host.
+
+Ansible ships a module and its module_utils as Python source in a zip file, and
+Python never caches bytecode for code imported from a zip: every run compiles
+every imported file again.  For ``tls_facts`` that compilation costs more than
+all of its gathering.  Importing this module (first, before any other
+module_utils of the collection) installs an import finder that, for this
+collection's module_utils only and only when they come from a zip, keeps the
+compiled code in a private per-user directory, as Python's ``__pycache__`` does
+for installed code:
+
+* the key is a SHA-256 of the interpreter's bytecode magic number, the module
+  name and the source text, so a new collection version or another Python never
+  reads a stale entry;
+* the directory is ``~/.cache/mailtls.remediation/bytecode`` of the effective
+  user (taken from the password database, not ``$HOME``), created with mode
+  0700; it is used only when it and every directory we create in it are owned
+  by that user and writable by nobody else;
+* any problem (read-only home, a full disk, a foreign owner, a damaged entry)
+  means the file is compiled as without the cache; the cache never changes what
+  the module does, only how fast it starts.
+
+``MAILTLS_BYTECODE_CACHE`` in the module's environment (the task's
+``environment`` keyword) turns it off (``off``) or names another directory (an
+absolute path).  Nothing else of the host is read or written.
+
+Standard library only: this runs on target hosts (Python 3.8+).
+"""
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import hashlib
+import importlib.machinery
+import importlib.util
+import marshal
+import os
+import stat
+import sys
+import zipimport
+
+PREFIX = 'ansible_collections.mailtls.remediation.plugins.module_utils.'
+ENV = 'MAILTLS_BYTECODE_CACHE'
+OFF = ('0', 'off', 'false', 'no', 'none')
+# entries of older collection versions are removed once the directory holds this many
+MAX_ENTRIES = 400
+KEEP_ENTRIES = 300
+
+
+def _private_dir(path):
+    """Create ``path`` (mode 0700) if needed; True only if it is a directory of ours that nobody else can write."""
+    try:
+        os.mkdir(path, 0o700)
+    except OSError:
+        pass
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    return stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid() and not st.st_mode & 0o022
+
+
+def cache_dir(environ=None):
+    """The directory to use, or None when the cache is off or no safe directory exists."""
+    environ = os.environ if environ is None else environ
+    setting = environ.get(ENV, '').strip()
+    if setting.lower() in OFF:
+        return None
+    if setting:
+        if not os.path.isabs(setting):
+            return None
+        parts = [os.path.normpath(setting)]
+    else:
+        try:
+            import pwd
+            home = pwd.getpwuid(os.geteuid()).pw_dir
+        except (ImportError, KeyError):
+            return None
+        if not home or not os.path.isabs(home) or not os.path.isdir(home):
+            return None
+        base = os.path.join(home, '.cache')
+        parts = [base, os.path.join(base, 'mailtls.remediation'), os.path.join(base, 'mailtls.remediation', 'bytecode')]
+    # one folder per bytecode format, so interpreters never share entries
+    parts.append(os.path.join(parts[-1], importlib.util.MAGIC_NUMBER.hex()))
+    for index, path in enumerate(parts):
+        if not _private_dir(path):
+            # ~/.cache itself may be shared by other tools: it only has to be a real directory of ours
+            if index == 0 and not setting and _owned_dir(path):
+                continue
+            return None
+    return parts[-1]
+
+
+def _owned_dir(path):
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    return stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid() and not st.st_mode & 0o002
+
+
+def entry_key(fullname, source):
+    digest = hashlib.sha256(importlib.util.MAGIC_NUMBER)
+    digest.update(fullname.encode('utf-8') + b'\0')
+    digest.update(source)
+    return digest.hexdigest()
+
+
+def _read_entry(path):
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, 'O_NOFOLLOW', 0))
+    except OSError:
+        return None
+    try:
+        with os.fdopen(fd, 'rb') as handle:
+            return marshal.loads(handle.read())
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
+
+
+def _write_entry(directory, path, code):
+    tmp = '%s.%d.tmp' % (path, os.getpid())
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, 'O_NOFOLLOW', 0), 0o600)
+        with os.fdopen(fd, 'wb') as handle:
+            handle.write(marshal.dumps(code))
+        os.replace(tmp, path)
+    except OSError:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        return
+    _prune(directory)
+
+
+def _prune(directory):
+    try:
+        names = os.listdir(directory)
+        if len(names) <= MAX_ENTRIES:
+            return
+        aged = sorted((os.lstat(os.path.join(directory, n)).st_mtime, n) for n in names)
+        for _mtime, name in aged[:len(aged) - KEEP_ENTRIES]:
+            os.unlink(os.path.join(directory, name))
+    except OSError:
+        pass
+
+
+class CachingLoader(object):
+    """Runs a module of the zip from the cached code of its exact source, compiling it only on a miss."""
+
+    def __init__(self, inner, directory):
+        self._inner = inner
+        self._dir = directory
+
+    def __getattr__(self, name):
+        # get_data, get_source, is_package, ... stay the zip importer's
+        return getattr(self._inner, name)
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        spec = module.__spec__
+        source = self._inner.get_data(spec.origin)
+        path = os.path.join(self._dir, entry_key(spec.name, source))
+        code = _read_entry(path)
+        if code is None:
+            # a path that is the same on every run (the zip lives in a new temporary folder each time)
+            filename = spec.name.replace('.', '/') + ('/__init__.py' if spec.submodule_search_locations is not None else '.py')
+            code = compile(source, filename, 'exec', dont_inherit=True)
+            _write_entry(self._dir, path, code)
+        exec(code, module.__dict__)
+
+
+def _zip_importer(entry):
+    importer = sys.path_importer_cache.get(entry)
+    if importer is None:
+        try:
+            importer = zipimport.zipimporter(entry)
+        except (zipimport.ZipImportError, OSError, TypeError):
+            return None
+    return importer if isinstance(importer, zipimport.zipimporter) else None
+
+
+class CachingFinder(object):
+    """Meta path finder for this collection's module_utils when they are imported from a zip.
+
+    It builds the module spec itself: the zip importer's own ``find_spec`` asks
+    for the file name, which makes it compile the whole module just to name it
+    (CPython 3.8 to 3.12), so every file would still be compiled once per run.
+    """
+
+    def __init__(self, directory):
+        self.directory = directory
+
+    def find_spec(self, fullname, path=None, target=None):
+        if not fullname.startswith(PREFIX) or not path:
+            return None
+        tail = fullname.rpartition('.')[2]
+        for entry in path:
+            importer = _zip_importer(entry)
+            if importer is None:
+                continue
+            try:
+                is_package = importer.is_package(tail)
+            except zipimport.ZipImportError:
+                continue
+            where = os.path.join(importer.archive, importer.prefix, tail)
+            spec = importlib.machinery.ModuleSpec(fullname, CachingLoader(importer, self.directory),
+                                                  origin=os.path.join(where, '__init__.py') if is_package else where + '.py',
+                                                  is_package=is_package)
+            spec.has_location = True
+            if is_package:
+                spec.submodule_search_locations = [where]
+            return spec
+        return None
+
+
+def enable(environ=None):
+    """Install the finder once; a coverage or trace run keeps Python's own loading."""
+    if sys.gettrace() is not None or 'coverage' in sys.modules:
+        return None
+    for finder in sys.meta_path:
+        if isinstance(finder, CachingFinder):
+            return finder
+    directory = cache_dir(environ)
+    if directory is None:
+        return None
+    finder = CachingFinder(directory)
+    sys.meta_path.insert(0, finder)
+    return finder
+
+
+enable()

@@ -73,6 +73,7 @@ import os
 import re
 
 from ansible_collections.mailtls.remediation.plugins.module_utils._atomic import unique_stamp
+from ansible_collections.mailtls.remediation.plugins.module_utils._lazy_re import lazy_re
 
 PROTOS = ('ssl3', 'tls1_0', 'tls1_1', 'tls1_2', 'tls1_3')
 LABELS = {'ssl3': 'SSL 3.0', 'tls1_0': 'TLS 1.0', 'tls1_1': 'TLS 1.1', 'tls1_2': 'TLS 1.2', 'tls1_3': 'TLS 1.3'}
@@ -81,7 +82,7 @@ MARKER = 'mailtls.remediation'
 _DEFAULT_PORTS = {('imap', True): 993, ('imap', False): 143, ('pop3', True): 995, ('pop3', False): 110, ('smtp', True): 465, ('smtp', False): 25}
 
 EXO_HOSTS = ('outlook.office365.com', 'outlook.office.com', 'smtp.office365.com')
-LEGACY_RE = re.compile(r'^[a-z0-9]+-legacy\.office365\.com$')
+LEGACY_RE = lazy_re(r'^[a-z0-9]+-legacy\.office365\.com$')
 LEGACY_TARGETS = {'smtp-legacy.office365.com': 'smtp.office365.com'}
 LEGACY_DEFAULT_TARGET = 'outlook.office365.com'
 
@@ -310,8 +311,8 @@ def _split_lines(text):
     return out
 
 
-_INI_SECTION = re.compile(r'^[ \t]*\[([^\]\n]*)\][ \t]*(?:[#;][^\n]*)?\r?$')
-_INI_KV = re.compile(r'^([A-Za-z0-9_.\-]+)[ \t]*[=:][ \t]*(.*?)[ \t]*\r?$')
+_INI_SECTION = lazy_re(r'^[ \t]*\[([^\]\n]*)\][ \t]*(?:[#;][^\n]*)?\r?$')
+_INI_KV = lazy_re(r'^([A-Za-z0-9_.\-]+)[ \t]*[=:][ \t]*(.*?)[ \t]*\r?$')
 
 
 def parse_ini(parsed, secret_keys):
@@ -409,17 +410,17 @@ def client_id(client, user, path, key):
 # (a "# password old" line is still a secret).  ``secret_keys`` of the descriptors add to the names.
 _CREDENTIAL_WORDS = (r'(?:pass|passwd|password|passwordeval|passcmd|pass_?cmd|secret|client_secret|token|refresh_token|oauth2?_[\w]*'
                      r'|esmtppassword|remotepass\w*)')
-_CREDENTIAL_LINE = re.compile(
+_CREDENTIAL_LINE = lazy_re(
     r'(?im)^[ \t]*(?:[#;!%"/*-]+[ \t]*)*(?:(?:set|local|export)[ \t]+)?(?:--?)?'
     r'(?:[\w.-]*[_.-])?' + _CREDENTIAL_WORDS +
     r'\b[ \t]*(?:=|:|[ \t])[ \t]*(\S[^\r\n]*)')
 # key "value" pairs anywhere on a line (fetchmail: poll x user "a" password "s")
-_CREDENTIAL_PAIR = re.compile(r'(?i)\b(?:pass|password|passwd|esmtppassword|remotepass)\b[ \t]*[=:]?[ \t]*("(?:\\.|[^"\\\n])*"?|\'[^\'\n]*\'?|[^\s;,]+)')
+_CREDENTIAL_PAIR = lazy_re(r'(?i)\b(?:pass|password|passwd|esmtppassword|remotepass)\b[ \t]*[=:]?[ \t]*("(?:\\.|[^"\\\n])*"?|\'[^\'\n]*\'?|[^\s;,]+)')
 # user:password pairs of curl (-u / --user / user =), live or commented out
-_CREDENTIAL_USERPASS = re.compile(r'(?im)^[ \t]*(?:#+[ \t]*)*(?:--?)?(?:user|u|proxy-user|U|oauth2-bearer)(?:[ \t]*[=:][ \t]*|[ \t]+)'
+_CREDENTIAL_USERPASS = lazy_re(r'(?im)^[ \t]*(?:#+[ \t]*)*(?:--?)?(?:user|u|proxy-user|U|oauth2-bearer)(?:[ \t]*[=:][ \t]*|[ \t]+)'
                                   r'("(?:\\.|[^"\\\n])*"?|\S+)')
 # Thunderbird and other prefs: a pref whose name holds a credential word
-_CREDENTIAL_PREF = re.compile(r'''(?i)pref\(\s*"[^"\n]*(?:password|passwd|secret|token|pass)[^"\n]*"\s*,\s*("(?:\\.|[^"\\\n])*"?|[^)\n]+)''')
+_CREDENTIAL_PREF = lazy_re(r'''(?i)pref\(\s*"[^"\n]*(?:password|passwd|secret|token|pass)[^"\n]*"\s*,\s*("(?:\\.|[^"\\\n])*"?|[^)\n]+)''')
 
 
 _KEY_LINES = {}

@@ -28,14 +28,15 @@ from ansible_collections.mailtls.remediation.plugins.module_utils._clients._base
     server,
     set_versions)
 from ansible_collections.mailtls.remediation.plugins.module_utils._clients._decide import needs_change
+from ansible_collections.mailtls.remediation.plugins.module_utils._lazy_re import lazy_re
 
 
-_CURL_LINE = re.compile(r'^([ \t]*)(--?)?([A-Za-z0-9][A-Za-z0-9.\-]*)(?:([ \t]*[=:][ \t]*|[ \t]+)(.*?))?[ \t]*\r?$')
+_CURL_LINE = lazy_re(r'^([ \t]*)(--?)?([A-Za-z0-9][A-Za-z0-9.\-]*)(?:([ \t]*[=:][ \t]*|[ \t]+)(.*?))?[ \t]*\r?$')
 _CURL_MIN = {'tlsv1': 'tls1_0', 'tlsv1.0': 'tls1_0', '1': 'tls1_0', 'tlsv1.1': 'tls1_1', 'tlsv1.2': 'tls1_2', 'tlsv1.3': 'tls1_3',
              'sslv3': 'ssl3', '3': 'ssl3', 'sslv2': 'ssl3', '2': 'ssl3'}
 _CURL_MAX = {'1.0': 'tls1_0', '1.1': 'tls1_1', '1.2': 'tls1_2', '1.3': 'tls1_3', 'default': 'tls1_3'}
-_CURL_URL = re.compile(r'''\b(imaps?|pop3s?|smtps?)://([^\s'"/@]*@)?(\[[^\]]+\]|[A-Za-z0-9.\-_]+)(?::(\d+))?''', re.I)
-_CURL_SECRET = re.compile(r'''^[ \t]*(?:--?)?(?:user|u|oauth2-bearer|proxy-user|U)(?:[ \t]*[=:][ \t]*|[ \t]+)("(?:\\.|[^"\\])*"|\S+)''', re.M)
+_CURL_URL = lazy_re(r'''\b(imaps?|pop3s?|smtps?)://([^\s'"/@]*@)?(\[[^\]]+\]|[A-Za-z0-9.\-_]+)(?::(\d+))?''', re.I)
+_CURL_SECRET = lazy_re(r'''^[ \t]*(?:--?)?(?:user|u|oauth2-bearer|proxy-user|U)(?:[ \t]*[=:][ \t]*|[ \t]+)("(?:\\.|[^"\\])*"|\S+)''', re.M)
 
 
 def parse_curlrc(text):

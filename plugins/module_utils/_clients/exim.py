@@ -51,12 +51,13 @@ from ansible_collections.mailtls.remediation.plugins.module_utils._clients._base
     server)
 from ansible_collections.mailtls.remediation.plugins.module_utils._clients._decide import needs_change
 from ansible_collections.mailtls.remediation.plugins.module_utils._clients.msmtp import _gnutls_fix, gnutls_priority_versions
+from ansible_collections.mailtls.remediation.plugins.module_utils._lazy_re import lazy_re
 
-_HEADER = re.compile(r'^([A-Za-z0-9_\-]+):[ \t]*(?:#.*)?$')
-_OPTION = re.compile(r'^([ \t]+)([a-z_0-9]+)[ \t]*=[ \t]*(.*?)[ \t]*$')
-_BOOL = re.compile(r'^([ \t]+)(no_|not_)?([a-z_0-9]+)[ \t]*$')
-_MACRO = re.compile(r'^([A-Z][A-Z0-9_]*)[ \t]*=[ \t]*(.*?)[ \t]*$')
-_MAIN_OPTION = re.compile(r'^([a-z_0-9]+)[ \t]*=[ \t]*(.*?)[ \t]*$')
+_HEADER = lazy_re(r'^([A-Za-z0-9_\-]+):[ \t]*(?:#.*)?$')
+_OPTION = lazy_re(r'^([ \t]+)([a-z_0-9]+)[ \t]*=[ \t]*(.*?)[ \t]*$')
+_BOOL = lazy_re(r'^([ \t]+)(no_|not_)?([a-z_0-9]+)[ \t]*$')
+_MACRO = lazy_re(r'^([A-Z][A-Z0-9_]*)[ \t]*=[ \t]*(.*?)[ \t]*$')
+_MAIN_OPTION = lazy_re(r'^([a-z_0-9]+)[ \t]*=[ \t]*(.*?)[ \t]*$')
 _OPENSSL_OFF = {'+no_sslv3': 'ssl3', '+no_tlsv1': 'tls1_0', '+no_tlsv1_1': 'tls1_1', '+no_tlsv1_2': 'tls1_2', '+no_tlsv1_3': 'tls1_3'}
 DEFAULT_PRIORITY = 'NORMAL'
 

@@ -22,9 +22,10 @@ from ansible_collections.mailtls.remediation.plugins.module_utils._clients._base
     set_versions,
     versions_from_range)
 from ansible_collections.mailtls.remediation.plugins.module_utils._clients._decide import needs_change
+from ansible_collections.mailtls.remediation.plugins.module_utils._lazy_re import lazy_re
 
 
-_FM_TOKEN = re.compile(r'''\s+|#[^\n]*|"(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*'|[,;:]|[^\s"',;:#]+[^\s"',;:]*''', re.S)
+_FM_TOKEN = lazy_re(r'''\s+|#[^\n]*|"(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*'|[,;:]|[^\s"',;:#]+[^\s"',;:]*''', re.S)
 _FM_ONE_ARG = set('''via proto protocol port service auth authenticate timeout envelope qvirtual principal esmtpname
 esmtppassword interface monitor plugin plugout user username pass password passwordfile folder smtphost fetchdomains
 smtpaddress smtpname antispam mda bsmtp lmtp preconnect postconnect limit warnings batchlimit fetchlimit

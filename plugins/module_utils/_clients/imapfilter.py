@@ -19,10 +19,11 @@ from ansible_collections.mailtls.remediation.plugins.module_utils._clients._base
     new_entry,
     server,
     set_versions)
+from ansible_collections.mailtls.remediation.plugins.module_utils._lazy_re import lazy_re
 
 
-_IF_ACCOUNT = re.compile(r'IMAP\s*\{', re.S)
-_IF_FIELD = re.compile(r'''\b(server|port|ssl|password|username|oauth2)\s*=\s*'''
+_IF_ACCOUNT = lazy_re(r'IMAP\s*\{', re.S)
+_IF_FIELD = lazy_re(r'''\b(server|port|ssl|password|username|oauth2)\s*=\s*'''
                        r'''("(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*'|\[\[.*?\]\]|[0-9]+|[A-Za-z_][A-Za-z0-9_.]*)''', re.S)
 
 

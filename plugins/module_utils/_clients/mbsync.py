@@ -23,9 +23,10 @@ from ansible_collections.mailtls.remediation.plugins.module_utils._clients._base
     server,
     set_versions)
 from ansible_collections.mailtls.remediation.plugins.module_utils._clients._decide import needs_change
+from ansible_collections.mailtls.remediation.plugins.module_utils._lazy_re import lazy_re
 
 
-_MB_LINE = re.compile(r'^([ \t]*)([A-Za-z][A-Za-z0-9]*)(?:([ \t]+)(.*?))?[ \t]*\r?$')
+_MB_LINE = lazy_re(r'^([ \t]*)([A-Za-z][A-Za-z0-9]*)(?:([ \t]+)(.*?))?[ \t]*\r?$')
 _MB_SECTIONS = ('imapaccount', 'imapstore', 'maildirstore', 'channel', 'group', 'mailboxstore')
 _MB14 = {'sslv3': 'ssl3', 'tlsv1': 'tls1_0', 'tlsv1.1': 'tls1_1', 'tlsv1.2': 'tls1_2', 'tlsv1.3': 'tls1_3'}
 _MB15 = {'1.0': 'tls1_0', '1.1': 'tls1_1', '1.2': 'tls1_2', '1.3': 'tls1_3'}

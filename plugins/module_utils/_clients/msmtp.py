@@ -24,9 +24,10 @@ from ansible_collections.mailtls.remediation.plugins.module_utils._clients._base
     server,
     set_versions)
 from ansible_collections.mailtls.remediation.plugins.module_utils._clients._decide import needs_change
+from ansible_collections.mailtls.remediation.plugins.module_utils._lazy_re import lazy_re
 
 
-_MS_LINE = re.compile(r'^([ \t]*)([a-z_]+)(?:[ \t]+(.*?))?[ \t]*\r?$')
+_MS_LINE = lazy_re(r'^([ \t]*)([a-z_]+)(?:[ \t]+(.*?))?[ \t]*\r?$')
 _GNUTLS_VERS = {'SSL3.0': 'ssl3', 'TLS1.0': 'tls1_0', 'TLS1.1': 'tls1_1', 'TLS1.2': 'tls1_2', 'TLS1.3': 'tls1_3'}
 
 

@@ -28,16 +28,17 @@ from ansible_collections.mailtls.remediation.plugins.module_utils._clients._base
     new_entry,
     server)
 from ansible_collections.mailtls.remediation.plugins.module_utils._clients._decide import needs_change
+from ansible_collections.mailtls.remediation.plugins.module_utils._lazy_re import lazy_re
 
 
 MUTT_VARS = {'ssl_use_sslv2': None, 'ssl_use_sslv3': 'ssl3', 'ssl_use_tlsv1': 'tls1_0', 'ssl_use_tlsv1_1': 'tls1_1',
              'ssl_use_tlsv1_2': 'tls1_2', 'ssl_use_tlsv1_3': 'tls1_3'}
 _MUTT_SECRET_VARS = ('imap_pass', 'pop_pass', 'smtp_pass', 'smtp_password')
-_MUTT_URL = re.compile(r'''\b(imaps?|pops?|smtps?)://([^\s'"/@]*@)?(\[[^\]]+\]|[A-Za-z0-9.\-_]+)(?::(\d+))?''', re.I)
+_MUTT_URL = lazy_re(r'''\b(imaps?|pops?|smtps?)://([^\s'"/@]*@)?(\[[^\]]+\]|[A-Za-z0-9.\-_]+)(?::(\d+))?''', re.I)
 # Like mutt itself, a quote left open runs to the end of its line (the three alternatives at the end).
-_MUTT_TOKEN = re.compile(r'''[ \t]+|\\\r?\n|"(?:\\.|[^"\\\n])*"|'[^'\n]*'|`[^`\n]*`|;|\r?\n|#[^\n]*|=|(?:\\.|[^\s"'`;#=\\])+'''
+_MUTT_TOKEN = lazy_re(r'''[ \t]+|\\\r?\n|"(?:\\.|[^"\\\n])*"|'[^'\n]*'|`[^`\n]*`|;|\r?\n|#[^\n]*|=|(?:\\.|[^\s"'`;#=\\])+'''
                          r'''|"(?:\\.|[^"\\\n])*\\?|'[^'\n]*|`[^`\n]*''', re.S)
-_MUTT_SECRET_ANYWHERE = re.compile(r'''\b(?:imap_pass|pop_pass|smtp_pass|smtp_password)\s*=\s*("(?:\\.|[^"\\\n])*"|'[^'\n]*'?|"[^"\n]*|[^\s;'"]+)''')
+_MUTT_SECRET_ANYWHERE = lazy_re(r'''\b(?:imap_pass|pop_pass|smtp_pass|smtp_password)\s*=\s*("(?:\\.|[^"\\\n])*"|'[^'\n]*'?|"[^"\n]*|[^\s;'"]+)''')
 _MUTT_BOOL_TRUE = ('yes', 'y', 'true', 'on', '1')
 _MUTT_BOOL_FALSE = ('no', 'n', 'false', 'off', '0')
 

@@ -50,6 +50,7 @@ from ansible_collections.mailtls.remediation.plugins.module_utils._clients._base
     rank,
     server)
 from ansible_collections.mailtls.remediation.plugins.module_utils._clients._decide import needs_change
+from ansible_collections.mailtls.remediation.plugins.module_utils._lazy_re import lazy_re
 
 # Postfix 3.6+ defaults (Debian 12 ships 3.7); older releases get theirs from ``postconf -d``.
 DEFAULTS = {
@@ -84,7 +85,7 @@ SECURITY_LEVEL_NOTE = ('Postfix chooses its own cipher list and OpenSSL security
 # main.cf
 # ---------------------------------------------------------------------------
 
-_PARAM = re.compile(r'^([A-Za-z0-9_]+)[ \t]*=[ \t]*')
+_PARAM = lazy_re(r'^([A-Za-z0-9_]+)[ \t]*=[ \t]*')
 
 
 def parse_main_params(text):
@@ -394,8 +395,8 @@ def _policy_entry(dest, settings, version):
 # master.cf
 # ---------------------------------------------------------------------------
 
-_OVERRIDE = re.compile(r'-o[ \t]+([A-Za-z0-9_]+)=(\S*)')
-_OVERRIDE_BRACED = re.compile(r'-o[ \t]+\{[ \t]*([A-Za-z0-9_]+)[ \t]*=[ \t]*([^}]*?)[ \t]*\}')
+_OVERRIDE = lazy_re(r'-o[ \t]+([A-Za-z0-9_]+)=(\S*)')
+_OVERRIDE_BRACED = lazy_re(r'-o[ \t]+\{[ \t]*([A-Za-z0-9_]+)[ \t]*=[ \t]*([^}]*?)[ \t]*\}')
 
 
 def parse_master_services(text):

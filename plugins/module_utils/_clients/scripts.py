@@ -25,6 +25,7 @@ from ansible_collections.mailtls.remediation.plugins.module_utils._clients._base
     new_entry,
     set_versions,
     versions_from_range)
+from ansible_collections.mailtls.remediation.plugins.module_utils._lazy_re import lazy_re
 
 
 DEFAULT_MAX_FILE_BYTES = 1024 * 1024
@@ -32,30 +33,30 @@ SCRIPT_MAX_FILES = 20000
 SCRIPT_EXTENSIONS = ('.py', '.sh', '.bash', '.zsh', '.ksh', '.php', '.java', '.properties', '.pl', '.pm', '.rb', '.ps1', '.psm1',
                      '.js', '.ts', '.go', '.c', '.cs', '.vbs', '.cfg', '.conf', '.ini', '.xml', '.yml', '.yaml', '.groovy', '.kt')
 _SCRIPT_RULES = (
-    ('pin', re.compile(r'\bPROTOCOL_(TLSv1|TLSv1_1|SSLv3)\b'), 'Python ssl.PROTOCOL_{0}',
+    ('pin', lazy_re(r'\bPROTOCOL_(TLSv1|TLSv1_1|SSLv3)\b'), 'Python ssl.PROTOCOL_{0}',
      'Use ssl.create_default_context() with minimum_version = ssl.TLSVersion.TLSv1_2.'),
-    ('pin', re.compile(r'maximum_version\s*=\s*ssl\.TLSVersion\.(TLSv1|TLSv1_1|SSLv3)\b'), 'Python maximum_version {0}', 'Remove the maximum_version limit.'),
-    ('allow', re.compile(r'minimum_version\s*=\s*ssl\.TLSVersion\.(TLSv1|TLSv1_1|SSLv3|MINIMUM_SUPPORTED)\b'), 'Python minimum_version {0}',
+    ('pin', lazy_re(r'maximum_version\s*=\s*ssl\.TLSVersion\.(TLSv1|TLSv1_1|SSLv3)\b'), 'Python maximum_version {0}', 'Remove the maximum_version limit.'),
+    ('allow', lazy_re(r'minimum_version\s*=\s*ssl\.TLSVersion\.(TLSv1|TLSv1_1|SSLv3|MINIMUM_SUPPORTED)\b'), 'Python minimum_version {0}',
      'Set minimum_version = ssl.TLSVersion.TLSv1_2.'),
-    ('pin', re.compile(r'--tls-max[ =]+[\'"]?(1\.0|1\.1)\b'), 'curl --tls-max {0}', 'Drop --tls-max or set it to 1.3; use --tlsv1.2.'),
-    ('allow', re.compile(r'(?<![\w-])--(tlsv1(?:\.0|\.1)?)(?![\w.])'), 'curl --{0} (minimum below TLS 1.2)', 'Use --tlsv1.2.'),
-    ('pin', re.compile(r'imap_open\s*\([^;]*?\{[^}\n]*/tls\b'), 'PHP imap_open with /tls (c-client uses TLS 1.0 only)',
+    ('pin', lazy_re(r'--tls-max[ =]+[\'"]?(1\.0|1\.1)\b'), 'curl --tls-max {0}', 'Drop --tls-max or set it to 1.3; use --tlsv1.2.'),
+    ('allow', lazy_re(r'(?<![\w-])--(tlsv1(?:\.0|\.1)?)(?![\w.])'), 'curl --{0} (minimum below TLS 1.2)', 'Use --tlsv1.2.'),
+    ('pin', lazy_re(r'imap_open\s*\([^;]*?\{[^}\n]*/tls\b'), 'PHP imap_open with /tls (c-client uses TLS 1.0 only)',
      'Use /ssl on port 993 with an OpenSSL-1.1-aware c-client, or move to a maintained IMAP library.'),
-    ('pin', re.compile(r'\bSTREAM_CRYPTO_METHOD_(TLSv1_0|TLSv1_1|SSLv3)_CLIENT\b'), 'PHP STREAM_CRYPTO_METHOD_{0}_CLIENT',
+    ('pin', lazy_re(r'\bSTREAM_CRYPTO_METHOD_(TLSv1_0|TLSv1_1|SSLv3)_CLIENT\b'), 'PHP STREAM_CRYPTO_METHOD_{0}_CLIENT',
      'Use STREAM_CRYPTO_METHOD_TLSv1_2_CLIENT | STREAM_CRYPTO_METHOD_TLSv1_3_CLIENT.'),
-    ('allow', re.compile(r'\bSTREAM_CRYPTO_METHOD_TLS_CLIENT\b'), 'PHP STREAM_CRYPTO_METHOD_TLS_CLIENT (TLS 1.0 only in PHP 5.6.7 to 7.1)',
+    ('allow', lazy_re(r'\bSTREAM_CRYPTO_METHOD_TLS_CLIENT\b'), 'PHP STREAM_CRYPTO_METHOD_TLS_CLIENT (TLS 1.0 only in PHP 5.6.7 to 7.1)',
      'Use STREAM_CRYPTO_METHOD_TLSv1_2_CLIENT.'),
-    ('pin', re.compile(r'''mail\.(?:imaps?|pop3s?|smtps?)\.ssl\.protocols['"]?\s*[=:,]\s*['"]?((?:\s*(?:TLSv1(?:\.1)?|SSLv3)\b)+)['"]?(?!\s*TLSv1\.[23])'''),
+    ('pin', lazy_re(r'''mail\.(?:imaps?|pop3s?|smtps?)\.ssl\.protocols['"]?\s*[=:,]\s*['"]?((?:\s*(?:TLSv1(?:\.1)?|SSLv3)\b)+)['"]?(?!\s*TLSv1\.[23])'''),
      'JavaMail ssl.protocols {0}', 'Set mail.<protocol>.ssl.protocols to "TLSv1.2 TLSv1.3".'),
-    ('pin', re.compile(r'jdk\.tls\.client\.protocols\s*=\s*["\']?((?:TLSv1(?:\.1)?|SSLv3)(?:,(?:TLSv1(?:\.1)?|SSLv3))*)\b(?![.,]\d|,TLSv1\.[23])'),
+    ('pin', lazy_re(r'jdk\.tls\.client\.protocols\s*=\s*["\']?((?:TLSv1(?:\.1)?|SSLv3)(?:,(?:TLSv1(?:\.1)?|SSLv3))*)\b(?![.,]\d|,TLSv1\.[23])'),
      'Java jdk.tls.client.protocols={0}', 'Use -Djdk.tls.client.protocols=TLSv1.2,TLSv1.3.'),
-    ('pin', re.compile(r'\b(TLSv1_client_method|TLSv1_1_client_method|SSLv3_client_method)\b'), 'OpenSSL {0}()',
+    ('pin', lazy_re(r'\b(TLSv1_client_method|TLSv1_1_client_method|SSLv3_client_method)\b'), 'OpenSSL {0}()',
      'Use TLS_client_method() with a TLS 1.2 minimum.'),
-    ('pin', re.compile(r'\bs_client\b[^\n]*\s(-tls1|-tls1_1|-ssl3)\b'), 'openssl s_client {0}', 'Use -tls1_2 or no version option.'),
-    ('pin', re.compile(r'SecurityProtocolType\]::(Tls|Tls11|Ssl3)\b(?![^\n]*Tls1[23])'), '.NET SecurityProtocolType::{0}',
+    ('pin', lazy_re(r'\bs_client\b[^\n]*\s(-tls1|-tls1_1|-ssl3)\b'), 'openssl s_client {0}', 'Use -tls1_2 or no version option.'),
+    ('pin', lazy_re(r'SecurityProtocolType\]::(Tls|Tls11|Ssl3)\b(?![^\n]*Tls1[23])'), '.NET SecurityProtocolType::{0}',
      'Use [Net.SecurityProtocolType]::Tls12 (or leave the OS default with SystemDefault).'),
 )
-_SCRIPT_ENDPOINT = re.compile(r'\b([a-z0-9]+-legacy\.office365\.com)\b', re.I)
+_SCRIPT_ENDPOINT = lazy_re(r'\b([a-z0-9]+-legacy\.office365\.com)\b', re.I)
 
 
 def _script_candidates(paths, limit=SCRIPT_MAX_FILES):
@@ -140,10 +141,10 @@ def scan_scripts(document, paths, max_file_bytes=DEFAULT_MAX_FILE_BYTES):
 # (measured: ssl.SSLContext(ssl.PROTOCOL_TLSv1) still reaches a TLS 1.0 server with RSA key exchange after
 # MinProtocol = TLSv1.2); create_default_context() / PROTOCOL_TLS_CLIENT alone leave them to the OpenSSL policy
 # (Debian builds Python with the OpenSSL default cipher suites and no minimum of its own).
-_PY_MAIL = re.compile(r'\b(?:IMAP4_SSL|POP3_SSL|SMTP_SSL|starttls|stls)\s*\(|\bssl\.(?:create_default_context|SSLContext|wrap_socket)\b')
-_PY_FIXED = re.compile(r'\bPROTOCOL_(TLSv1_2|TLSv1_1|TLSv1|SSLv3)\b')
-_PY_MIN = re.compile(r'\bminimum_version\s*=\s*ssl\.TLSVersion\.(TLSv1_3|TLSv1_2|TLSv1_1|TLSv1|SSLv3|MINIMUM_SUPPORTED)\b')
-_PY_MAX = re.compile(r'\bmaximum_version\s*=\s*ssl\.TLSVersion\.(TLSv1_3|TLSv1_2|TLSv1_1|TLSv1|SSLv3|MAXIMUM_SUPPORTED)\b')
+_PY_MAIL = lazy_re(r'\b(?:IMAP4_SSL|POP3_SSL|SMTP_SSL|starttls|stls)\s*\(|\bssl\.(?:create_default_context|SSLContext|wrap_socket)\b')
+_PY_FIXED = lazy_re(r'\bPROTOCOL_(TLSv1_2|TLSv1_1|TLSv1|SSLv3)\b')
+_PY_MIN = lazy_re(r'\bminimum_version\s*=\s*ssl\.TLSVersion\.(TLSv1_3|TLSv1_2|TLSv1_1|TLSv1|SSLv3|MINIMUM_SUPPORTED)\b')
+_PY_MAX = lazy_re(r'\bmaximum_version\s*=\s*ssl\.TLSVersion\.(TLSv1_3|TLSv1_2|TLSv1_1|TLSv1|SSLv3|MAXIMUM_SUPPORTED)\b')
 _PY_VERSIONS = {'SSLv3': 'ssl3', 'TLSv1': 'tls1_0', 'TLSv1_1': 'tls1_1', 'TLSv1_2': 'tls1_2', 'TLSv1_3': 'tls1_3',
                 'MINIMUM_SUPPORTED': 'tls1_0', 'MAXIMUM_SUPPORTED': 'tls1_3'}
 

@@ -31,9 +31,10 @@ from ansible_collections.mailtls.remediation.plugins.module_utils._clients._base
     parse_ini,
     rank,
     server)
+from ansible_collections.mailtls.remediation.plugins.module_utils._lazy_re import lazy_re
 
 
-_PREF_LINE = re.compile(r'''^[ \t]*(user_pref|pref|sticky_pref|lockPref)[ \t]*\([ \t]*("(?:\\.|[^"\\])*")[ \t]*,[ \t]*'''
+_PREF_LINE = lazy_re(r'''^[ \t]*(user_pref|pref|sticky_pref|lockPref)[ \t]*\([ \t]*("(?:\\.|[^"\\])*")[ \t]*,[ \t]*'''
                         r'''("(?:\\.|[^"\\])*"|-?[0-9]+|true|false)[ \t]*\)[ \t]*;[ \t]*(?://[^\n]*)?\r?$''')
 TB_VERSION_NUMBERS = {0: 'ssl3', 1: 'tls1_0', 2: 'tls1_1', 3: 'tls1_2', 4: 'tls1_3'}
 TB_NUMBER_OF = dict((v, k) for k, v in TB_VERSION_NUMBERS.items())
@@ -208,9 +209,9 @@ def _prefs_endpoint_edits(prefs, options):
 
 # policies.json: a small JSON scanner that keeps offsets of string values
 
-_JSON_WS = re.compile(r'[ \t\r\n]*')
-_JSON_STR = re.compile(r'"(?:\\.|[^"\\])*"', re.S)
-_JSON_NUM = re.compile(r'-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?')
+_JSON_WS = lazy_re(r'[ \t\r\n]*')
+_JSON_STR = lazy_re(r'"(?:\\.|[^"\\])*"', re.S)
+_JSON_NUM = lazy_re(r'-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?')
 POLICY_VERSIONS = {'tls1': 'tls1_0', 'tls1.1': 'tls1_1', 'tls1.2': 'tls1_2', 'tls1.3': 'tls1_3'}
 POLICY_NAME_OF = dict((v, k) for k, v in POLICY_VERSIONS.items())
 

@@ -18,14 +18,17 @@ for installed code:
 * the directory is ``~/.cache/mailtls.remediation/bytecode`` of the effective
   user (taken from the password database, not ``$HOME``), created with mode
   0700; it is used only when it and every directory we create in it are owned
-  by that user and writable by nobody else;
+  by that user and writable by nobody else, and it is opened once and checked
+  through that descriptor, so a directory swapped in later is never read;
 * any problem (read-only home, a full disk, a foreign owner, a damaged entry)
   means the file is compiled as without the cache; the cache never changes what
   the module does, only how fast it starts.
 
 ``MAILTLS_BYTECODE_CACHE`` in the module's environment (the task's
-``environment`` keyword) turns it off (``off``) or names another directory (an
-absolute path).  Nothing else of the host is read or written.
+``environment`` keyword) turns keeping off (``off``) or names another directory
+(an absolute path).  Without a usable directory the finder still builds the
+module specs itself, so each file is compiled once per run rather than twice.
+Nothing else of the host is read or written.
 
 Standard library only: this runs on target hosts (Python 3.8+).
 """
@@ -56,10 +59,9 @@ def _private_dir(path):
     except OSError:
         pass
     try:
-        st = os.lstat(path)
+        return _trusted(os.lstat(path))
     except OSError:
         return False
-    return stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid() and not st.st_mode & 0o022
 
 
 def cache_dir(environ=None):
@@ -108,9 +110,29 @@ def entry_key(fullname, source):
     return digest.hexdigest()
 
 
-def _read_entry(path):
+def _trusted(st):
+    return stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid() and not st.st_mode & 0o022
+
+
+def open_cache(path):
+    """The folder as an open descriptor, checked once: entries are then opened relative to it, so a
+    folder swapped after the check is never read."""
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, 'O_NOFOLLOW', 0))
+        fd = os.open(path, os.O_RDONLY | getattr(os, 'O_DIRECTORY', 0) | getattr(os, 'O_NOFOLLOW', 0))
+    except OSError:
+        return None
+    try:
+        if _trusted(os.fstat(fd)):
+            return fd
+    except OSError:
+        pass
+    os.close(fd)
+    return None
+
+
+def _read_entry(dir_fd, name):
+    try:
+        fd = os.open(name, os.O_RDONLY | getattr(os, 'O_NOFOLLOW', 0), dir_fd=dir_fd)
     except OSError:
         return None
     try:
@@ -120,30 +142,30 @@ def _read_entry(path):
         return None
 
 
-def _write_entry(directory, path, code):
-    tmp = '%s.%d.tmp' % (path, os.getpid())
+def _write_entry(dir_fd, name, code):
+    tmp = '%s.%d.tmp' % (name, os.getpid())
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, 'O_NOFOLLOW', 0), 0o600)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, 'O_NOFOLLOW', 0), 0o600, dir_fd=dir_fd)
         with os.fdopen(fd, 'wb') as handle:
             handle.write(marshal.dumps(code))
-        os.replace(tmp, path)
+        os.replace(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
     except OSError:
         try:
-            os.unlink(tmp)
+            os.unlink(tmp, dir_fd=dir_fd)
         except OSError:
             pass
         return
-    _prune(directory)
+    _prune(dir_fd)
 
 
-def _prune(directory):
+def _prune(dir_fd):
     try:
-        names = os.listdir(directory)
+        names = os.listdir(dir_fd)
         if len(names) <= MAX_ENTRIES:
             return
-        aged = sorted((os.lstat(os.path.join(directory, n)).st_mtime, n) for n in names)
+        aged = sorted((os.lstat(n, dir_fd=dir_fd).st_mtime, n) for n in names)
         for _mtime, name in aged[:len(aged) - KEEP_ENTRIES]:
-            os.unlink(os.path.join(directory, name))
+            os.unlink(name, dir_fd=dir_fd)
     except OSError:
         pass
 
@@ -151,9 +173,9 @@ def _prune(directory):
 class CachingLoader(object):
     """Runs a module of the zip from the cached code of its exact source, compiling it only on a miss."""
 
-    def __init__(self, inner, directory):
+    def __init__(self, inner, dir_fd):
         self._inner = inner
-        self._dir = directory
+        self._dir_fd = dir_fd
 
     def __getattr__(self, name):
         # get_data, get_source, is_package, ... stay the zip importer's
@@ -165,14 +187,15 @@ class CachingLoader(object):
     def exec_module(self, module):
         spec = module.__spec__
         source = self._inner.get_data(spec.origin)
-        path = os.path.join(self._dir, entry_key(spec.name, source))
-        code = _read_entry(path)
+        name = entry_key(spec.name, source) if self._dir_fd is not None else None
+        code = _read_entry(self._dir_fd, name) if name else None
         if code is None:
             # a path that is the same on every run (the zip lives in a new temporary folder each time)
             filename = spec.name.replace('.', '/') + ('/__init__.py' if spec.submodule_search_locations is not None else '.py')
             code = compile(source, filename, 'exec', dont_inherit=True)
-            _write_entry(self._dir, path, code)
-        exec(code, module.__dict__)
+            if name:
+                _write_entry(self._dir_fd, name, code)
+        exec(code, module.__dict__)  # pylint: disable=exec-used
 
 
 def _zip_importer(entry):
@@ -193,8 +216,8 @@ class CachingFinder(object):
     (CPython 3.8 to 3.12), so every file would still be compiled once per run.
     """
 
-    def __init__(self, directory):
-        self.directory = directory
+    def __init__(self, dir_fd):
+        self.dir_fd = dir_fd
 
     def find_spec(self, fullname, path=None, target=None):
         if not fullname.startswith(PREFIX) or not path:
@@ -209,7 +232,7 @@ class CachingFinder(object):
             except zipimport.ZipImportError:
                 continue
             where = os.path.join(importer.archive, importer.prefix, tail)
-            spec = importlib.machinery.ModuleSpec(fullname, CachingLoader(importer, self.directory),
+            spec = importlib.machinery.ModuleSpec(fullname, CachingLoader(importer, self.dir_fd),
                                                   origin=os.path.join(where, '__init__.py') if is_package else where + '.py',
                                                   is_package=is_package)
             spec.has_location = True
@@ -220,18 +243,23 @@ class CachingFinder(object):
 
 
 def enable(environ=None):
-    """Install the finder once; a coverage or trace run keeps Python's own loading."""
+    """Install the finder once; a coverage or trace run keeps Python's own loading.
+
+    Without a usable folder the finder still builds the specs, so each file is
+    compiled once per run instead of twice; nothing is kept.
+    """
     if sys.gettrace() is not None or 'coverage' in sys.modules:
         return None
     for finder in sys.meta_path:
         if isinstance(finder, CachingFinder):
             return finder
     directory = cache_dir(environ)
-    if directory is None:
-        return None
-    finder = CachingFinder(directory)
+    finder = CachingFinder(open_cache(directory) if directory else None)
     sys.meta_path.insert(0, finder)
     return finder
 
 
-enable()
+# Only where Ansible runs it, from the module's zip; imported from a folder (unit tests,
+# ansible-test) Python keeps bytecode as usual and nothing is installed or created.
+if isinstance(globals().get('__loader__'), zipimport.zipimporter):
+    enable()

@@ -130,9 +130,24 @@ def test_a_folder_others_can_write_is_never_used(tmp_path, mode):
     archive = _zip(tmp_path / 'modlib.zip')
     proc = _child(archive, str(folder))
     assert proc.returncode == 0, proc.stderr
-    out = json.loads(proc.stdout)
-    assert out['loader'] != 'CachingLoader' and 'CachingFinder' not in out['finder']
+    assert json.loads(proc.stdout)['schema'] == 1
     assert os.listdir(str(folder)) == []
+
+
+@pytest.mark.parametrize('value', ['off', 'relative/path'])
+def test_without_a_folder_nothing_is_kept_and_each_file_is_compiled_once(tmp_path, value):
+    """The zip importer would compile every module twice (once to name it); the finder still spares that."""
+    archive = _zip(tmp_path / 'modlib.zip')
+    script = CHILD.replace('import json, sys', 'import builtins, json, sys\n'
+                           'compiled = []\n_compile = builtins.compile\n'
+                           'builtins.compile = lambda src, name, *a, **k: compiled.append(name) or _compile(src, name, *a, **k)', 1)
+    script += 'print(json.dumps(sorted(n for n in compiled if "module_utils/_" in str(n) and not str(n).endswith("module_utils/__init__.py") and "_bytecode_cache" not in str(n))))\n'
+    proc = _child(archive, value, script)
+    assert proc.returncode == 0, proc.stderr
+    names = json.loads(proc.stdout.splitlines()[-1])
+    assert PKG + '/_posture.py' in names
+    assert len(names) == len(set(names)), [n for n in names if names.count(n) > 1]
+    assert not (tmp_path / 'relative').exists()
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason='changing a folder owner needs root')
@@ -199,3 +214,27 @@ def test_the_folder_stays_bounded(tmp_path, cache):
     assert B.entry_key(NAME + '_posture', _source('_posture.py')) in names
     # the oldest went first
     assert 'old-0000' not in names and 'old-%04d' % (B.MAX_ENTRIES + 49) in names
+
+
+def test_a_folder_swapped_after_the_check_is_never_read(tmp_path, cache):
+    """The folder is opened once and checked; a folder put in its place later (a rename race) is not followed."""
+    archive = _zip(tmp_path / 'modlib.zip')
+    key = B.entry_key(NAME + '_posture', _source('_posture.py'))
+    poisoned = marshal.dumps(compile(_source('_posture.py') + b"\nMARKER = 'poisoned'\n", 'x.py', 'exec'))
+    script = r'''
+import json, os, sys
+sys.path.insert(0, sys.argv[1])
+from ansible_collections.mailtls.remediation.plugins.module_utils import _bytecode_cache
+cache = os.environ["MAILTLS_BYTECODE_CACHE"]
+os.rename(cache, cache + ".checked")
+os.makedirs(os.path.join(cache, "%s"), mode=0o700)
+with open(os.path.join(cache, "%s", "%s"), "wb") as handle:
+    handle.write(bytes.fromhex("%s"))
+from ansible_collections.mailtls.remediation.plugins.module_utils import _posture
+print(json.dumps({"marker": getattr(_posture, "MARKER", None)}))
+''' % (MAGIC, MAGIC, key, poisoned.hex())
+    proc = _child(archive, cache, script)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)['marker'] is None
+    # what the run kept went to the folder it had checked
+    assert key in os.listdir(os.path.join(cache + '.checked', MAGIC))

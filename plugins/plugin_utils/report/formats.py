@@ -17,7 +17,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from ansible_collections.mailtls.remediation.plugins.module_utils import _posture as posture
 from ansible_collections.mailtls.remediation.plugins.plugin_utils.report import model
-from ansible_collections.mailtls.remediation.plugins.plugin_utils.report.html import TEMPLATES
+from ansible_collections.mailtls.remediation.plugins.plugin_utils.report.html import TEMPLATES, template_cache
 
 CSV_COLUMNS = ('host', 'outcome', 'run_status', 'verdict', 'os_family', 'os', 'findings', 'what_fails', 'what_to_do',
                'remediation', 'planned_changes', 'change', 'gathered_at', 'message')
@@ -183,7 +183,7 @@ def md(text):
 
 def markdown_environment():
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined,
-                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, bytecode_cache=template_cache())
     env.filters['md'] = md
     env.globals.update(outcomes=model.OUTCOMES, outcome_labels=model.OUTCOME_LABELS, change_labels=model.CHANGE_LABELS,
                        protocols=posture.PROTOCOLS, protocol_labels=posture.PROTOCOL_LABELS)

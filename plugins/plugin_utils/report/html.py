@@ -23,10 +23,11 @@ import json
 import os
 from collections.abc import Mapping
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 
+from ansible_collections.mailtls.remediation.plugins.module_utils import _bytecode_cache
 from ansible_collections.mailtls.remediation.plugins.module_utils import _posture as posture
 from ansible_collections.mailtls.remediation.plugins.plugin_utils.report import jsonenc, model
 
@@ -57,9 +58,22 @@ def json_dumps(value):
     return htmlsafe_json_dumps(value, dumps=jsonenc.dumps)
 
 
+def template_cache(environ=None):
+    """Where Jinja2 keeps the compiled report templates between runs, or None.
+
+    Compiling the templates is most of what a small fleet's report costs, and every
+    ansible-playbook run is a new process.  The folder is the collection's bytecode
+    folder on this machine, with the same switch (``MAILTLS_BYTECODE_CACHE``) and the
+    same ownership checks; Jinja2 names its entries by template and source checksum.
+    """
+    directory = _bytecode_cache.cache_dir(environ)
+    return FileSystemBytecodeCache(directory) if directory else None
+
+
 def environment():
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined,
-                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, extensions=['jinja2.ext.do'])
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, extensions=['jinja2.ext.do'],
+                      bytecode_cache=template_cache())
     env.filters['pct'] = _pct
     env.globals.update(colors=COLORS, effect_colors=EFFECT_COLORS, change_colors=CHANGE_COLORS, state_colors=STATE_COLORS,
                        protocols=posture.PROTOCOLS, protocol_labels=posture.PROTOCOL_LABELS, legacy=posture.LEGACY_PROTOCOLS,

@@ -19,7 +19,6 @@ import re
 
 
 class LazyPattern(object):
-    __slots__ = ('_pattern', '_flags', '_compiled')
 
     def __init__(self, pattern, flags=0):
         self._pattern = pattern
@@ -32,7 +31,11 @@ class LazyPattern(object):
         return self._compiled
 
     def __getattr__(self, name):
-        return getattr(self.compiled(), name)
+        # only for names not yet looked up: keep the compiled pattern's attribute (a bound
+        # method, mostly) on the instance, so parsing loops call it without coming here again
+        value = getattr(self.compiled(), name)
+        self.__dict__[name] = value
+        return value
 
     def __repr__(self):
         return 'lazy_re(%r)' % (self._pattern,)

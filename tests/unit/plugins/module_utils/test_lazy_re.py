@@ -79,3 +79,10 @@ def test_a_broken_pattern_fails_on_first_use_not_silently():
     broken = lazy_re(r'(unclosed')
     with pytest.raises(re.error):
         broken.match('x')
+
+
+def test_after_the_first_call_a_method_is_the_compiled_patterns_own():
+    lazy = lazy_re(r'\d+')
+    assert lazy.match('42').group() == '42'
+    # parsing loops call it thousands of times: no detour through __getattr__ after the first
+    assert 'match' in vars(lazy) and lazy.match.__self__ is lazy.compiled()

@@ -6,24 +6,28 @@ Not a test (it never asserts times).  Run it from the checkout, after ``make col
     .venv/bin/python tests/perf/bench_inventory_speed.py [--sizes 20,50,100] [--reps 3] [--forks 10]
 
 The fleet is N inventory aliases of this machine with ``ansible_connection=local``,
-so every host really runs its modules.  Four plays run in one alternating series
-(ping, bare, playbook, naive, ping, bare, ...), so a load change on the machine hits
+so every host really runs its modules.  Five plays run in one alternating series
+(ping, bare, cold, playbook, naive, ping, bare, ...), so a load change on the machine hits
 all of them alike and the ratios stay comparable:
 
 * ``ping``: one ``ansible.builtin.ping`` task, Ansible's floor for one module per host;
-* ``bare``: one ``mailtls.remediation.tls_facts`` task;
+* ``bare``: one ``mailtls.remediation.tls_facts`` task, its module_utils bytecode cached on
+  the host from an earlier run (the steady state of a fleet inventoried again and again);
+* ``cold``: the same with the bytecode cache off (``MAILTLS_BYTECODE_CACHE=off``), as the
+  first run on a host, or a host where the cache cannot be kept;
 * ``playbook``: ``mailtls.remediation.inventory`` (tls_inventory role, then one fleet report);
 * ``naive``: one ``stat`` and one ``slurp`` task per configuration file and one
   ``command`` per version check (the generator of ``bench_fleet_inventory.py``); it is
   slow, so by default it runs at the smallest size only (``--naive-sizes``).
 
-It prints, per size, the median wall time of each play, the ratios bare/ping,
+It prints, per size, the median wall time of each play, the ratios bare/ping, cold/ping,
 playbook/bare and naive/playbook, and the per-host marginal cost of each play (the slope
 of wall time over the number of hosts).  Then where the time goes: per task of the
 playbook (a profile callback: wall time from the task's first start to its last result,
-and the host-seconds it consumed), and inside the module (every subprocess one
-``tls_facts`` call starts, with its duration, from ``strace``; ``duration_ms`` and the
-size of the result).
+and the host-seconds it consumed), and inside the module: the module process alone
+(ping, tls_facts with its bytecode kept, tls_facts with nothing kept), every subprocess one
+``tls_facts`` call starts, with its duration, from ``strace``, ``duration_ms`` and the size
+of the result.
 """
 from __future__ import absolute_import, division, print_function
 
@@ -47,7 +51,7 @@ from harness.collection_root import collection_root as collections_root  # noqa:
 import bench_fleet_inventory as naive_gen  # noqa: E402  pylint: disable=wrong-import-position
 
 TARGET_PYTHON = '/usr/bin/python3' if os.path.exists('/usr/bin/python3') else sys.executable
-KINDS = ('ping', 'bare', 'playbook', 'naive')
+KINDS = ('ping', 'bare', 'cold', 'playbook', 'naive')
 
 PROFILE = """
 import json, os, time
@@ -100,10 +104,12 @@ class CallbackModule(CallbackBase):
 """
 
 
-def env_for(workdir, profile=None):
+def env_for(workdir, profile=None, cache=True):
+    # the modules inherit this environment (local connection): their bytecode cache lives in the work directory
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_root(), ANSIBLE_LOCALHOST_WARNING='False', ANSIBLE_NOCOLOR='1',
                ANSIBLE_RETRY_FILES_ENABLED='False', ANSIBLE_HOST_KEY_CHECKING='False',
-               ANSIBLE_INVENTORY_UNPARSED_WARNING='False', ANSIBLE_LOCAL_TEMP=os.path.join(workdir, 'tmp'))
+               ANSIBLE_INVENTORY_UNPARSED_WARNING='False', ANSIBLE_LOCAL_TEMP=os.path.join(workdir, 'tmp'),
+               MAILTLS_BYTECODE_CACHE=os.path.join(workdir, 'bytecode') if cache else 'off')
     if profile:
         env.update(ANSIBLE_CALLBACK_PLUGINS=os.path.join(workdir, 'callbacks'), ANSIBLE_CALLBACKS_ENABLED='mailtls_bench_profile',
                    MAILTLS_BENCH_PROFILE=profile)
@@ -111,9 +117,9 @@ def env_for(workdir, profile=None):
     return env
 
 
-def play(workdir, args, profile=None):
+def play(workdir, args, profile=None, cache=True):
     start = time.monotonic()
-    proc = subprocess.run([os.path.join(BIN, 'ansible-playbook')] + args, cwd=workdir, env=env_for(workdir, profile),
+    proc = subprocess.run([os.path.join(BIN, 'ansible-playbook')] + args, cwd=workdir, env=env_for(workdir, profile, cache),
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, check=False)
     wall = time.monotonic() - start
     if proc.returncode != 0:
@@ -187,6 +193,45 @@ def module_subprocesses(workdir):
     return children, result.get('duration_ms'), size
 
 
+def _keep_payload(workdir, module):
+    """Run one module through Ansible with its AnsiballZ file kept; return that file's path."""
+    remote = os.path.join(workdir, 'remote-%s' % module.rsplit('.', 1)[-1])
+    os.makedirs(remote, exist_ok=True)
+    env = env_for(workdir)
+    env.update(ANSIBLE_KEEP_REMOTE_FILES='1', ANSIBLE_REMOTE_TMP=remote)
+    subprocess.run([os.path.join(BIN, 'ansible'), 'localhost', '-i', 'localhost,', '-c', 'local', '-e',
+                    'ansible_python_interpreter=%s' % TARGET_PYTHON, '-m', module], cwd=workdir, env=env,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    for root, _dirs, files in os.walk(remote):
+        for name in files:
+            if name.startswith('AnsiballZ_'):
+                return os.path.join(root, name)
+    raise SystemExit('no AnsiballZ file was kept for %s' % module)
+
+
+def module_startup(workdir, runs=11):
+    """The module processes alone, without Ansible around them: median wall and CPU time of each."""
+    import resource
+    payloads = {'ping': _keep_payload(workdir, 'ansible.builtin.ping'), 'tls_facts': _keep_payload(workdir, 'mailtls.remediation.tls_facts')}
+    cases = (('ping', 'ping', None), ('tls_facts, bytecode kept', 'tls_facts', os.path.join(workdir, 'bytecode')),
+             ('tls_facts, nothing kept', 'tls_facts', 'off'))
+    out = {}
+    for label, kind, cache in cases:
+        env = dict(os.environ)
+        if cache:
+            env['MAILTLS_BYTECODE_CACHE'] = cache
+        walls, cpus = [], []
+        for _run in range(runs):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            start = time.monotonic()
+            subprocess.run([TARGET_PYTHON, payloads[kind]], env=env, stdout=subprocess.DEVNULL, check=True)
+            walls.append(time.monotonic() - start)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+        out[label] = {'wall_ms': round(statistics.median(walls) * 1000, 1), 'cpu_ms': round(statistics.median(cpus) * 1000, 1)}
+    return out
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n', 1)[0])
     parser.add_argument('--sizes', default='20,50,100')
@@ -202,6 +247,7 @@ def main():
     workdir = os.path.abspath(opts.keep or tempfile.mkdtemp(prefix='mailtls-speed-'))
     for sub in ('tmp', 'callbacks', 'reports'):
         os.makedirs(os.path.join(workdir, sub), exist_ok=True)
+    os.makedirs(os.path.join(workdir, 'bytecode'), mode=0o700, exist_ok=True)
     with open(os.path.join(workdir, 'callbacks', 'mailtls_bench_profile.py'), 'w') as handle:
         handle.write(PROFILE)
     one_task_play(os.path.join(workdir, 'ping.yml'), 'Ping', 'ansible.builtin.ping')
@@ -225,22 +271,25 @@ def main():
                 if kind == 'playbook':
                     args = base + ['mailtls.remediation.inventory', '-e', 'fleet_report_dir=%s' % os.path.join(workdir, 'reports', str(size))]
                 else:
-                    args = base + ['%s.yml' % kind]
-                walls[kind][size].append(play(workdir, args))
+                    args = base + ['bare.yml' if kind == 'cold' else '%s.yml' % kind]
+                walls[kind][size].append(play(workdir, args, cache=kind != 'cold'))
                 sys.stderr.write('rep %d, %d hosts, %s: %.2f s\n' % (rep + 1, size, kind, walls[kind][size][-1]))
 
     med = dict((kind, dict((n, statistics.median(v)) for n, v in walls[kind].items() if v)) for kind in KINDS)
     out = {'sizes': sizes, 'reps': opts.reps, 'forks': opts.forks, 'cpus': os.cpu_count(), 'median_wall_s': med, 'ratios': {},
            'marginal_s_per_host': {}}
-    print('%6s %8s %8s %9s %8s   %9s %13s %14s' % ('hosts', 'ping', 'bare', 'playbook', 'naive', 'bare/ping', 'playbook/bare', 'naive/playbook'))
+    print('%6s %8s %8s %8s %9s %8s   %9s %9s %13s %14s' % (
+        'hosts', 'ping', 'bare', 'cold', 'playbook', 'naive', 'bare/ping', 'cold/ping', 'playbook/bare', 'naive/playbook'))
     for size in sizes:
         row = dict((k, med[k].get(size)) for k in KINDS)
-        ratios = {'bare/ping': row['bare'] / row['ping'], 'playbook/bare': row['playbook'] / row['bare'],
+        ratios = {'bare/ping': row['bare'] / row['ping'], 'cold/ping': row['cold'] / row['ping'],
+                  'playbook/bare': row['playbook'] / row['bare'],
                   'naive/playbook': row['naive'] / row['playbook'] if row['naive'] else None}
         out['ratios'][size] = ratios
-        print('%6d %7.2fs %7.2fs %8.2fs %8s   %8.2fx %12.2fx %14s' % (
-            size, row['ping'], row['bare'], row['playbook'], '%.2fs' % row['naive'] if row['naive'] else '-',
-            ratios['bare/ping'], ratios['playbook/bare'], '%.2fx' % ratios['naive/playbook'] if ratios['naive/playbook'] else '-'))
+        print('%6d %7.2fs %7.2fs %7.2fs %8.2fs %8s   %8.2fx %8.2fx %12.2fx %14s' % (
+            size, row['ping'], row['bare'], row['cold'], row['playbook'], '%.2fs' % row['naive'] if row['naive'] else '-',
+            ratios['bare/ping'], ratios['cold/ping'], ratios['playbook/bare'],
+            '%.2fx' % ratios['naive/playbook'] if ratios['naive/playbook'] else '-'))
     for kind in KINDS:
         value = slope(sorted(med[kind].items()))
         out['marginal_s_per_host'][kind] = value
@@ -260,6 +309,12 @@ def main():
     for task in tasks:
         print('  %7.2f s wall %8.2f host-s %4d results  %s (%s)' % (
             task['last'] - task['first'], task['host_seconds'], task['results'], task['name'], task['action']))
+
+    startup = module_startup(workdir)
+    out['module_alone'] = startup
+    print('\nthe module process alone (its AnsiballZ file run by %s, median of 11; CPU includes the commands it starts):' % TARGET_PYTHON)
+    for label, row in startup.items():
+        print('  %8.1f ms wall %8.1f ms CPU  %s' % (row['wall_ms'], row['cpu_ms'], label))
 
     children, duration, size_bytes = module_subprocesses(workdir)
     out['module'] = {'duration_ms': duration, 'posture_bytes': size_bytes, 'subprocesses': children}

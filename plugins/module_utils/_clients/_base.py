@@ -418,7 +418,7 @@ _CREDENTIAL_LINE = lazy_re(
 _CREDENTIAL_PAIR = lazy_re(r'(?i)\b(?:pass|password|passwd|esmtppassword|remotepass)\b[ \t]*[=:]?[ \t]*("(?:\\.|[^"\\\n])*"?|\'[^\'\n]*\'?|[^\s;,]+)')
 # user:password pairs of curl (-u / --user / user =), live or commented out
 _CREDENTIAL_USERPASS = lazy_re(r'(?im)^[ \t]*(?:#+[ \t]*)*(?:--?)?(?:user|u|proxy-user|U|oauth2-bearer)(?:[ \t]*[=:][ \t]*|[ \t]+)'
-                                  r'("(?:\\.|[^"\\\n])*"?|\S+)')
+                               r'("(?:\\.|[^"\\\n])*"?|\S+)')
 # Thunderbird and other prefs: a pref whose name holds a credential word
 _CREDENTIAL_PREF = lazy_re(r'''(?i)pref\(\s*"[^"\n]*(?:password|passwd|secret|token|pass)[^"\n]*"\s*,\s*("(?:\\.|[^"\\\n])*"?|[^)\n]+)''')
 

@@ -24,7 +24,7 @@ from ansible_collections.mailtls.remediation.plugins.module_utils._lazy_re impor
 
 _IF_ACCOUNT = lazy_re(r'IMAP\s*\{', re.S)
 _IF_FIELD = lazy_re(r'''\b(server|port|ssl|password|username|oauth2)\s*=\s*'''
-                       r'''("(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*'|\[\[.*?\]\]|[0-9]+|[A-Za-z_][A-Za-z0-9_.]*)''', re.S)
+                    r'''("(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*'|\[\[.*?\]\]|[0-9]+|[A-Za-z_][A-Za-z0-9_.]*)''', re.S)
 
 
 def parse_imapfilter(text):

@@ -37,7 +37,7 @@ _MUTT_SECRET_VARS = ('imap_pass', 'pop_pass', 'smtp_pass', 'smtp_password')
 _MUTT_URL = lazy_re(r'''\b(imaps?|pops?|smtps?)://([^\s'"/@]*@)?(\[[^\]]+\]|[A-Za-z0-9.\-_]+)(?::(\d+))?''', re.I)
 # Like mutt itself, a quote left open runs to the end of its line (the three alternatives at the end).
 _MUTT_TOKEN = lazy_re(r'''[ \t]+|\\\r?\n|"(?:\\.|[^"\\\n])*"|'[^'\n]*'|`[^`\n]*`|;|\r?\n|#[^\n]*|=|(?:\\.|[^\s"'`;#=\\])+'''
-                         r'''|"(?:\\.|[^"\\\n])*\\?|'[^'\n]*|`[^`\n]*''', re.S)
+                      r'''|"(?:\\.|[^"\\\n])*\\?|'[^'\n]*|`[^`\n]*''', re.S)
 _MUTT_SECRET_ANYWHERE = lazy_re(r'''\b(?:imap_pass|pop_pass|smtp_pass|smtp_password)\s*=\s*("(?:\\.|[^"\\\n])*"|'[^'\n]*'?|"[^"\n]*|[^\s;'"]+)''')
 _MUTT_BOOL_TRUE = ('yes', 'y', 'true', 'on', '1')
 _MUTT_BOOL_FALSE = ('no', 'n', 'false', 'off', '0')

@@ -35,7 +35,7 @@ from ansible_collections.mailtls.remediation.plugins.module_utils._lazy_re impor
 
 
 _PREF_LINE = lazy_re(r'''^[ \t]*(user_pref|pref|sticky_pref|lockPref)[ \t]*\([ \t]*("(?:\\.|[^"\\])*")[ \t]*,[ \t]*'''
-                        r'''("(?:\\.|[^"\\])*"|-?[0-9]+|true|false)[ \t]*\)[ \t]*;[ \t]*(?://[^\n]*)?\r?$''')
+                     r'''("(?:\\.|[^"\\])*"|-?[0-9]+|true|false)[ \t]*\)[ \t]*;[ \t]*(?://[^\n]*)?\r?$''')
 TB_VERSION_NUMBERS = {0: 'ssl3', 1: 'tls1_0', 2: 'tls1_1', 3: 'tls1_2', 4: 'tls1_3'}
 TB_NUMBER_OF = dict((v, k) for k, v in TB_VERSION_NUMBERS.items())
 TB_DEFAULT_MIN = 3

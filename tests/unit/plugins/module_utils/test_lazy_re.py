@@ -33,8 +33,7 @@ def _lazy_patterns(value, depth=0):
         yield value
     elif isinstance(value, (tuple, list)) and depth < 3:
         for item in value:
-            for found in _lazy_patterns(item, depth + 1):
-                yield found
+            yield from _lazy_patterns(item, depth + 1)
 
 
 def _all_lazy():

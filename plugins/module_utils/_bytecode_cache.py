@@ -213,7 +213,7 @@ class CachingFinder(object):
 
     It builds the module spec itself: the zip importer's own ``find_spec`` asks
     for the file name, which makes it compile the whole module just to name it
-    (CPython 3.8 to 3.12), so every file would still be compiled once per run.
+    (CPython 3.11, and 3.8 to 3.10 by the same path), so every file would still be compiled once per run.
     """
 
     def __init__(self, dir_fd):

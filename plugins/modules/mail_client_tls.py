@@ -106,7 +106,7 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    description: Predicts exactly which files change and how; nothing is written.
+    description: Predicts exactly which files change and how; no file it manages is written (only its bytecode cache, see the notes).
   diff_mode:
     support: full
     description: Shows each changed file before and after, with passwords masked.

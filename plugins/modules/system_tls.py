@@ -139,7 +139,7 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    description: Plans and validates, writes nothing.
+    description: Plans and validates; no configuration file is written (only its bytecode cache, see the notes).
   diff_mode:
     support: full
     description: Shows each file's change (or the crypto policy change) as a unified diff.

@@ -52,14 +52,19 @@ MAX_ENTRIES = 400
 KEEP_ENTRIES = 300
 
 
-def _private_dir(path):
-    """Create ``path`` (mode 0700) if needed; True only if it is a directory of ours that nobody else can write."""
+def _trusted(st, others=0o022):
+    """A directory of the effective user that the bits in ``others`` (group and other write) do not open up."""
+    return stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid() and not st.st_mode & others
+
+
+def _private_dir(path, others=0o022):
+    """Create ``path`` (mode 0700) if needed; True only if it is then a directory we can trust."""
     try:
         os.mkdir(path, 0o700)
     except OSError:
         pass
     try:
-        return _trusted(os.lstat(path))
+        return _trusted(os.lstat(path), others)
     except OSError:
         return False
 
@@ -73,7 +78,7 @@ def cache_dir(environ=None):
     if setting:
         if not os.path.isabs(setting):
             return None
-        parts = [os.path.normpath(setting)]
+        parts = [(os.path.normpath(setting), 0o022)]
     else:
         try:
             import pwd
@@ -83,24 +88,15 @@ def cache_dir(environ=None):
         if not home or not os.path.isabs(home) or not os.path.isdir(home):
             return None
         base = os.path.join(home, '.cache')
-        parts = [base, os.path.join(base, 'mailtls.remediation'), os.path.join(base, 'mailtls.remediation', 'bytecode')]
+        # ~/.cache may be shared with the user's group by other tools; only what we create must be private
+        parts = [(base, 0o002), (os.path.join(base, 'mailtls.remediation'), 0o022),
+                 (os.path.join(base, 'mailtls.remediation', 'bytecode'), 0o022)]
     # one folder per bytecode format, so interpreters never share entries
-    parts.append(os.path.join(parts[-1], importlib.util.MAGIC_NUMBER.hex()))
-    for index, path in enumerate(parts):
-        if not _private_dir(path):
-            # ~/.cache itself may be shared by other tools: it only has to be a real directory of ours
-            if index == 0 and not setting and _owned_dir(path):
-                continue
+    parts.append((os.path.join(parts[-1][0], importlib.util.MAGIC_NUMBER.hex()), 0o022))
+    for path, others in parts:
+        if not _private_dir(path, others):
             return None
-    return parts[-1]
-
-
-def _owned_dir(path):
-    try:
-        st = os.lstat(path)
-    except OSError:
-        return False
-    return stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid() and not st.st_mode & 0o002
+    return parts[-1][0]
 
 
 def entry_key(fullname, source):
@@ -108,10 +104,6 @@ def entry_key(fullname, source):
     digest.update(fullname.encode('utf-8') + b'\0')
     digest.update(source)
     return digest.hexdigest()
-
-
-def _trusted(st):
-    return stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid() and not st.st_mode & 0o022
 
 
 def open_cache(path):

@@ -41,5 +41,5 @@ class LazyPattern(object):
         return 'lazy_re(%r)' % (self._pattern,)
 
 
-def lazy_re(pattern, flags=0):
-    return LazyPattern(pattern, flags)
+# stands in for re.compile at module level
+lazy_re = LazyPattern

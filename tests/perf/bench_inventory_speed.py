@@ -35,6 +35,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -211,7 +212,6 @@ def _keep_payload(workdir, module):
 
 def module_startup(workdir, runs=11):
     """The module processes alone, without Ansible around them: median wall and CPU time of each."""
-    import resource
     payloads = {'ping': _keep_payload(workdir, 'ansible.builtin.ping'), 'tls_facts': _keep_payload(workdir, 'mailtls.remediation.tls_facts')}
     cases = (('ping', 'ping', None), ('tls_facts, bytecode kept', 'tls_facts', os.path.join(workdir, 'bytecode')),
              ('tls_facts, nothing kept', 'tls_facts', 'off'))

@@ -240,3 +240,15 @@ print(json.dumps({"marker": getattr(_posture, "MARKER", None)}))
     assert json.loads(proc.stdout)['marker'] is None
     # what the run kept went to the folder it had checked
     assert key in os.listdir(os.path.join(cache + '.checked', MAGIC))
+
+
+@pytest.mark.parametrize('mode, usable', [(0o700, True), (0o770, True), (0o777, False)])
+def test_a_shared_dot_cache_may_be_group_writable_but_not_world_writable(tmp_path, monkeypatch, mode, usable):
+    import pwd
+    home = tmp_path / 'home'
+    (home / '.cache').mkdir(parents=True)
+    (home / '.cache').chmod(mode)
+    real = pwd.getpwuid(os.geteuid())
+    fake = pwd.struct_passwd((real.pw_name, 'x', real.pw_uid, real.pw_gid, '', str(home), '/bin/sh'))
+    monkeypatch.setattr(pwd, 'getpwuid', lambda uid: fake)
+    assert (B.cache_dir({}) is not None) is usable
